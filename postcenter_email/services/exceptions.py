@@ -1,0 +1,53 @@
+"""Failures of the mail servers we talk to, sorted by what to do about them.
+
+``transient`` failures (a timeout, a server restarting) are retried on the
+next run; the others (a refused password, a TLS mismatch) need the admin.
+Each has a ``kind`` that the Odoo layer turns into a translated sentence.
+"""
+
+
+class MailServerError(Exception):
+    """A mail server could not be used; ``detail`` is the server's own words."""
+
+    kind = 'unknown'
+    transient = True
+
+    def __init__(self, detail=''):
+        super().__init__(detail)
+        self.detail = str(detail or '')
+
+
+class HostNotFound(MailServerError):
+    kind = 'dns'
+    transient = False
+
+
+class ConnectionRefused(MailServerError):
+    kind = 'refused'
+
+
+class ConnectionTimeout(MailServerError):
+    kind = 'timeout'
+
+
+class TlsFailure(MailServerError):
+    kind = 'tls'
+    transient = False
+
+
+class AuthenticationFailed(MailServerError):
+    kind = 'auth'
+    transient = False
+
+
+class MailboxMissing(MailServerError):
+    kind = 'mailbox'
+    transient = False
+
+
+class ProtocolFailure(MailServerError):
+    kind = 'protocol'
+
+
+class NetworkFailure(MailServerError):
+    kind = 'network'

@@ -1,0 +1,31 @@
+"""Connection presets of the common mail providers."""
+from collections import namedtuple
+
+ImapPreset = namedtuple('ImapPreset', 'key label host port ssl domains')
+
+IMAP_PRESETS = (
+    ImapPreset('gmail', 'Gmail / Google Workspace', 'imap.gmail.com', 993, True,
+               ('gmail.com', 'googlemail.com')),
+    ImapPreset('outlook', 'Outlook / Office 365', 'outlook.office365.com', 993, True,
+               ('outlook.com', 'hotmail.com', 'live.com', 'msn.com')),
+    ImapPreset('yahoo', 'Yahoo Mail', 'imap.mail.yahoo.com', 993, True,
+               ('yahoo.com', 'ymail.com', 'rocketmail.com')),
+    ImapPreset('icloud', 'iCloud Mail', 'imap.mail.me.com', 993, True,
+               ('icloud.com', 'me.com', 'mac.com')),
+)
+
+PRESETS_BY_KEY = {preset.key: preset for preset in IMAP_PRESETS}
+
+
+def imap_preset(key):
+    """The preset called ``key``, or ``None`` (custom server)."""
+    return PRESETS_BY_KEY.get(key)
+
+
+def guess_imap_preset(address):
+    """The preset whose public domains include the address's domain, or ``None``."""
+    domain = (address or '').rpartition('@')[2].lower()
+    for preset in IMAP_PRESETS:
+        if domain in preset.domains:
+            return preset
+    return None

@@ -1,0 +1,73 @@
+odoo.define('postcenter_email.backend', function (require) {
+"use strict";
+
+var core = require('web.core');
+var basicFields = require('web.basic_fields');
+var fieldRegistry = require('web.field_registry');
+var ListController = require('web.ListController');
+var ListView = require('web.ListView');
+var viewRegistry = require('web.view_registry');
+
+var _t = core._t;
+
+/**
+ * A read-only address with a "Copy" button (the forwarding address).
+ */
+var CopyField = basicFields.FieldChar.extend({
+    _renderReadonly: function () {
+        var self = this;
+        this._destroyClipboard();
+        this.$el.empty();
+        if (!this.value) {
+            return;
+        }
+        var $value = $('<span class="o_postcenter_copy_value"/>').text(this.value);
+        var $button = $('<button type="button" class="btn btn-sm btn-default o_postcenter_copy_button"/>')
+            .append($('<i class="fa fa-clipboard"/>'), ' ', $('<span/>').text(_t('Copy')));
+        this.$el.append($value, ' ', $button);
+        this.clipboard = new window.Clipboard($button[0], {text: function () { return self.value; }});
+        this.clipboard.on('success', function () {
+            $button.find('span').text(_t('Copied'));
+        });
+    },
+    _destroyClipboard: function () {
+        if (this.clipboard) {
+            this.clipboard.destroy();
+            this.clipboard = null;
+        }
+    },
+    destroy: function () {
+        this._destroyClipboard();
+        this._super.apply(this, arguments);
+    },
+});
+fieldRegistry.add('postcenter_copy', CopyField);
+
+/**
+ * Email accounts are added through the "Add account" wizard, which tests the connection first.
+ */
+var AccountListController = ListController.extend({
+    renderButtons: function () {
+        this._super.apply(this, arguments);
+        if (this.$buttons) {
+            this.$buttons.find('.o_list_button_add').text(_t('Add account'));
+        }
+    },
+    _onCreateRecord: function (event) {
+        if (event) {
+            event.stopPropagation();
+        }
+        var self = this;
+        this.do_action('postcenter_email.action_postcenter_email_account_wizard', {
+            on_close: function () { self.reload(); },
+        });
+    },
+});
+
+var AccountListView = ListView.extend({
+    config: _.extend({}, ListView.prototype.config, {Controller: AccountListController}),
+});
+viewRegistry.add('postcenter_email_account_list', AccountListView);
+
+return {CopyField: CopyField, AccountListController: AccountListController};
+});

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what is missing and starts PostgreSQL. Safe to run again: each step checks first.
+#   apt packages  - PostgreSQL 15, Dovecot (IMAP tests and demo), Chromium + driver (browser test)
+#   lessc 2.7.3   - Odoo 11's web client compiles its LESS with it
+#   .venv         - Python 3.7 with Odoo 11.0, helpdesk_mgmt and the pinned libraries
+#   .venv-browser - system Python 3 with Selenium (kept apart: it needs a newer urllib3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+log() { printf '[setup] %s\n' "$*"; }
+
+APT_PACKAGES="postgresql-15 dovecot-imapd chromium chromium-driver ssl-cert"
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  log "installing apt packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends $missing >/dev/null
+  # Dovecot's own system service is not used: tests and the demo run their own instance.
+  (systemctl disable --now dovecot >/dev/null 2>&1 || service dovecot stop >/dev/null 2>&1 || true)
+fi
+
+if ! command -v lessc >/dev/null 2>&1 || ! lessc --version | grep -q '2\.7\.3'; then
+  log "installing lessc 2.7.3 (npm)"
+  npm install -g --silent less@2.7.3 >/dev/null
+fi
+
+py37=$(ls -d "$(pyenv root 2>/dev/null || echo /root/.pyenv)"/versions/3.7.*/bin/python3.7 2>/dev/null | tail -n 1 || true)
+[ -z "$py37" ] && py37=$(command -v python3.7 || true)
+if [ -z "$py37" ]; then
+  echo "[setup] Python 3.7 is required (Odoo 11 does not run on newer Pythons)." >&2
+  echo "[setup] Install it with pyenv ('pyenv install 3.7') or your package manager, then retry." >&2
+  exit 1
+fi
+
+stamp_of() { cat "$@" | sha1sum | cut -c1-12; }
+want=$(stamp_of requirements.txt requirements-odoo.txt)
+if [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]; then
+  log "building .venv with $py37"
+  rm -rf .venv
+  "$py37" -m venv .venv
+  .venv/bin/pip install -q --upgrade "pip<24" "setuptools<58" wheel
+  .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q --no-deps -r requirements-odoo.txt
+  .venv/bin/python scripts/prune_addons.py
+  echo "$want" > .venv/.stamp
+fi
+
+want=$(stamp_of requirements-browser.txt)
+if [ "$(cat .venv-browser/.stamp 2>/dev/null)" != "$want" ]; then
+  log "building .venv-browser"
+  rm -rf .venv-browser
+  python3 -m venv .venv-browser
+  .venv-browser/bin/pip install -q -r requirements-browser.txt
+  echo "$want" > .venv-browser/.stamp
+fi
+
+scripts/pg.sh start
+log "ready"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every test of the project, against fresh databases:
+#   1. services      plain pytest, no database (postcenter_email/services)
+#   2. install       a fresh database with the addon, then an upgrade; their logs are checked
+#   3. odoo          pytest-odoo: models, wizards, security, translations, against a real Dovecot
+#   4. browser       headless Chromium drives a running Odoo through the "Add account" wizard
+# Exits non-zero if any part fails. Artifacts (logs, screenshots) go to test-artifacts/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ART=$ROOT/test-artifacts
+DB=${POSTCENTER_TEST_DB:-postcenter_test}
+rm -rf "$ART" && mkdir -p "$ART"
+status=0
+step() { printf '\n===== %s =====\n' "$*"; }
+run() { "$@" || status=1; }
+
+step "services (no database)"
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q tests/services
+
+step "install and upgrade in a fresh database ($DB)"
+dropdb --if-exists "$DB" && dropdb --if-exists "${DB}_e2e"
+scripts/initdb.sh "$DB" "$ART/install.log" || { echo "install failed:"; tail -50 "$ART/install.log"; exit 1; }
+scripts/initdb.sh "$DB" "$ART/upgrade.log" || { echo "upgrade failed:"; tail -50 "$ART/upgrade.log"; exit 1; }
+createdb -T "$DB" "${DB}_e2e"
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q tests/packaging
+
+step "odoo tests (pytest-odoo, real Dovecot)"
+cat > "$ART/odoo-test.conf" <<CONF
+[options]
+addons_path = $ROOT
+data_dir = $ROOT/.data
+db_name = $DB
+db_host =
+log_level = warn
+CONF
+run .venv/bin/pytest -p no:cacheprovider -q --odoo-config="$ART/odoo-test.conf" postcenter_email/tests
+
+step "browser (headless Chromium, real Odoo server, real Dovecot)"
+POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -q tests/e2e
+
+echo
+if [ $status -eq 0 ]; then echo "ALL TEST SUITES PASSED"; else echo "SOME TESTS FAILED"; fi
+exit $status

@@ -1,0 +1,154 @@
+"""A real Dovecot IMAP server on loopback, in a folder of its own.
+
+    server = Dovecot(users={'support@example.com': 'secret'}).start()
+    server.imap_port, server.imaps_port, server.cert_path
+    server.stop()
+
+Plain IMAP and implicit TLS (self-signed certificate). Dovecot will not run its
+login processes as root, so they run as ``dovenull`` and the mail store belongs
+to the ``dovecot`` system user (both created by the dovecot-core package).
+"""
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from .ports import free_port, wait_for_port
+from .tls import make_certificate
+
+MAIL_USER = 'dovecot'
+
+CONFIG = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = {uid}
+last_valid_uid = 0
+mail_uid = {uid}
+mail_gid = {gid}
+mail_location = maildir:{root}/mail/%u
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+class Dovecot:
+    """One Dovecot instance; ``users`` maps login to password."""
+
+    def __init__(self, users=None, root=None):
+        self.users = dict(users or {})
+        self.root = root
+        self.imap_port = self.imaps_port = None
+        self.cert_path = None
+        self._owns_root = root is None
+
+    # -- lifecycle -----------------------------------------------------
+    def start(self):
+        if self.root is None:
+            self.root = tempfile.mkdtemp(prefix='postcenter-dovecot-')
+        os.chmod(self.root, 0o755)
+        for sub in ('run', 'state', 'mail'):
+            os.makedirs(os.path.join(self.root, sub), exist_ok=True)
+        mail_user = pwd.getpwnam(MAIL_USER)
+        os.chown(os.path.join(self.root, 'mail'), mail_user.pw_uid, mail_user.pw_gid)
+        if not os.path.exists(os.path.join(self.root, 'cert.pem')):
+            make_certificate(self.root)
+        self.cert_path = os.path.join(self.root, 'cert.pem')
+        self._write_passwd()
+        if self.imap_port is None:
+            self.imap_port, self.imaps_port = free_port(), free_port()
+        with open(self.config_path, 'w') as handle:
+            handle.write(CONFIG.format(root=self.root, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
+                                       cert=self.cert_path, key=os.path.join(self.root, 'key.pem'),
+                                       imap_port=self.imap_port, imaps_port=self.imaps_port))
+        subprocess.run(['dovecot', '-c', self.config_path], check=True)
+        wait_for_port(self.imap_port)
+        wait_for_port(self.imaps_port)
+        return self
+
+    def stop(self):
+        """Stop the server; the mail store is kept (``start`` again resumes it)."""
+        pid = self._pid()
+        if pid:
+            subprocess.run(['doveadm', '-c', self.config_path, 'stop'], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while self._alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self._alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+    def destroy(self):
+        self.stop()
+        if self._owns_root and self.root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- users -----------------------------------------------------------
+    def add_user(self, login, password):
+        self.users[login] = password
+        if self.root:
+            self._write_passwd()
+
+    def _write_passwd(self):
+        with open(os.path.join(self.root, 'passwd'), 'w') as handle:
+            for login, password in self.users.items():
+                handle.write('%s:{PLAIN}%s\n' % (login, password))
+        os.chmod(os.path.join(self.root, 'passwd'), 0o644)
+
+    # -- helpers -----------------------------------------------------------
+    @property
+    def config_path(self):
+        return os.path.join(self.root, 'dovecot.conf')
+
+    def _pid(self):
+        try:
+            with open(os.path.join(self.root, 'run', 'master.pid')) as handle:
+                return int(handle.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def _alive(pid):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
