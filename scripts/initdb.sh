@@ -10,6 +10,6 @@ if psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep 
   "$ROOT/scripts/odoo.sh" -d "$db" -u postcenter_email --stop-after-init --log-level=info >"$logfile" 2>&1
 else
   echo "[initdb] creating $db (helpdesk_mgmt, postcenter_email, Spanish)"
-  "$ROOT/scripts/odoo.sh" -d "$db" -i postcenter_email --without-demo=all --load-language=es_ES \
+  "$ROOT/scripts/odoo.sh" -d "$db" -i postcenter_email --without-demo=all --load-language=en_US,es_ES \
     --stop-after-init --log-level=info >"$logfile" 2>&1
 fi

@@ -58,13 +58,22 @@ class PostcenterEmailAccount(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _address_error(self, error, label):
+        """``Field: "value" is not a valid email address. Why.`` in the user's language."""
+        reasons = {
+            'empty': _('The address is empty.'),
+            'missing_at': _('An email address needs an @ followed by a domain, like name@example.com.'),
+        }
+        reason = reasons.get(error.code) or _('Check it for typos, spaces or missing parts (%s).') % error.detail
+        return _('%s: "%s" is not a valid email address. %s') % (label, error.value, reason)
+
+    @api.model
     def _normalize_email_field(self, value, label):
         """Normalised address, or a ``ValidationError`` naming the field."""
         try:
             return addresses.normalize_address(value)
         except addresses.InvalidAddress as error:
-            raise ValidationError(_('%s: "%s" is not a valid email address. %s')
-                                  % (label, error.value, error.reason))
+            raise ValidationError(self._address_error(error, label))
 
     @api.model
     def _normalize_vals(self, vals):

@@ -9,25 +9,30 @@ from email_validator import EmailNotValidError, validate_email
 
 
 class InvalidAddress(ValueError):
-    """``value`` is not an email address; ``reason`` says why, in English."""
+    """``value`` is not an email address.
 
-    def __init__(self, value, reason):
-        super().__init__('%s: %s' % (value, reason))
+    ``code`` is ``empty``, ``missing_at`` or ``invalid``; ``detail`` is the
+    validator's own explanation (English) for ``invalid``.
+    """
+
+    def __init__(self, value, code, detail=''):
+        super().__init__('%s: %s %s' % (value, code, detail))
         self.value = value
-        self.reason = reason
+        self.code = code
+        self.detail = detail
 
 
 def normalize_address(value):
     """Return ``value`` as a normalised address, or raise ``InvalidAddress``."""
     text = (value or '').strip()
     if not text:
-        raise InvalidAddress(text, 'The address is empty.')
+        raise InvalidAddress(text, 'empty')
     if '@' not in text:
-        raise InvalidAddress(text, 'An email address needs an @ followed by a domain, like name@example.com.')
+        raise InvalidAddress(text, 'missing_at')
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:
-        raise InvalidAddress(text, str(error)) from None
+        raise InvalidAddress(text, 'invalid', str(error)) from None
     local, _sep, domain = result.normalized.rpartition('@')
     return '%s@%s' % (local, domain.lower())
 

@@ -60,8 +60,8 @@ class PostcenterEmailAccountWizard(models.TransientModel):
         try:
             email = addresses.normalize_address(self.email)
         except addresses.InvalidAddress as error:
-            return {'warning': {'title': _('Email'),
-                                'message': _('"%s" is not a valid email address. %s') % (error.value, error.reason)}}
+            message = self.env['postcenter.email.account']._address_error(error, _('Email'))
+            return {'warning': {'title': _('Email'), 'message': message}}
         self.email = email
         if not self.imap_user:
             self.imap_user = email
@@ -107,7 +107,7 @@ class PostcenterEmailAccountWizard(models.TransientModel):
         try:
             email = addresses.normalize_address(self.email)
         except addresses.InvalidAddress as error:
-            raise UserError(_('Email: "%s" is not a valid email address. %s') % (error.value, error.reason))
+            raise UserError(self.env['postcenter.email.account']._address_error(error, _('Email')))
         values = {'name': self.name.strip(), 'email': email, 'connection_type': self.connection_type}
         if self.connection_type == 'imap':
             if not (self.imap_host or '').strip():
