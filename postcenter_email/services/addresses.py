@@ -3,8 +3,6 @@
 Uses ``email-validator`` for the syntax (never a DNS lookup): the domain is
 lower-cased and IDNA-normalised, the local part kept as typed.
 """
-import re
-
 from email_validator import EmailNotValidError, validate_email
 
 
@@ -36,15 +34,3 @@ def normalize_address(value):
     local, _sep, domain = result.normalized.rpartition('@')
     return '%s@%s' % (local, domain.lower())
 
-
-_SEPARATORS = re.compile(r'[\s,;]+')
-
-
-def split_addresses(text):
-    """Split a list typed as text (commas, spaces, semicolons, new lines)."""
-    return [part for part in _SEPARATORS.split(text or '') if part]
-
-
-def domain_of(address):
-    """The domain part of an address, lower-cased (``''`` if there is none)."""
-    return (address or '').rpartition('@')[2].lower()

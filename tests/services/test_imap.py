@@ -1,0 +1,95 @@
+"""The IMAP session against a real Dovecot: each failure comes out as the error that names it."""
+import socket
+import ssl
+import threading
+
+import pytest
+
+from services import exceptions, imap
+from tests.support.dovecot import Dovecot
+
+USER, PASSWORD = 'support@example.com', 'right-password'
+
+
+@pytest.fixture(scope='module')
+def dovecot():
+    server = Dovecot(users={USER: PASSWORD}).start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def trusting(dovecot):
+    return ssl.create_default_context(cafile=dovecot.cert_path)
+
+
+def test_plain_login_and_inbox(dovecot):
+    status = imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD)
+    assert status['exists'] == 0
+    assert status['uidvalidity'] > 0
+
+
+def test_implicit_tls_login(dovecot, trusting):
+    status = imap.check_mailbox('localhost', dovecot.imaps_port, True, USER, PASSWORD, ssl_context=trusting)
+    assert status['uidvalidity'] > 0
+
+
+def test_untrusted_certificate_is_a_tls_failure(dovecot):
+    with pytest.raises(exceptions.TlsFailure) as caught:
+        imap.check_mailbox('localhost', dovecot.imaps_port, True, USER, PASSWORD,
+                           ssl_context=ssl.create_default_context(cafile='/etc/ssl/certs/ca-certificates.crt'))
+    assert 'certificate' in caught.value.detail.lower()
+
+
+def test_tls_against_plain_port(dovecot, trusting):
+    with pytest.raises(exceptions.TlsFailure):
+        imap.check_mailbox('localhost', dovecot.imap_port, True, USER, PASSWORD, ssl_context=trusting, timeout=5)
+
+
+def test_wrong_password(dovecot):
+    with pytest.raises(exceptions.AuthenticationFailed) as caught:
+        imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, 'wrong')
+    assert not caught.value.transient
+
+
+def test_missing_folder(dovecot):
+    with pytest.raises(exceptions.MailboxMissing):
+        imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD, folder='Nope')
+
+
+def test_closed_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(exceptions.ConnectionRefused) as caught:
+        imap.check_mailbox('127.0.0.1', port, False, USER, PASSWORD)
+    assert caught.value.transient
+
+
+def test_unknown_host():
+    with pytest.raises(exceptions.HostNotFound):
+        imap.check_mailbox('imap.does-not-exist.invalid', 993, True, USER, PASSWORD)
+
+
+def test_silent_server_times_out():
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    try:
+        with pytest.raises(exceptions.ConnectionTimeout) as caught:
+            imap.check_mailbox('127.0.0.1', listener.getsockname()[1], False, USER, PASSWORD, timeout=0.5)
+        assert caught.value.transient
+    finally:
+        listener.close()
+
+
+def test_server_restart_is_seen_as_down_then_up(dovecot):
+    dovecot.stop()
+    try:
+        with pytest.raises(exceptions.ConnectionRefused):
+            imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD)
+    finally:
+        dovecot.start()
+    assert imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD)['exists'] == 0
