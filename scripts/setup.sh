@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 log() { printf '[setup] %s\n' "$*"; }
+# pip warns about every extra index folder this machine's pip.conf names but lacks: drop that noise.
+pip_quiet() { "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); }
 
 APT_PACKAGES="postgresql-15 dovecot-imapd chromium chromium-driver ssl-cert"
 missing=""
@@ -42,9 +44,9 @@ if [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]; then
   log "building .venv with $py37"
   rm -rf .venv
   "$py37" -m venv .venv
-  .venv/bin/pip install -q --upgrade "pip<24" "setuptools<58" wheel
-  .venv/bin/pip install -q -r requirements.txt
-  .venv/bin/pip install -q --no-deps -r requirements-odoo.txt
+  pip_quiet .venv/bin/pip install -q --upgrade "pip<24" "setuptools<58" wheel
+  pip_quiet .venv/bin/pip install -q -r requirements.txt
+  pip_quiet .venv/bin/pip install -q --no-deps -r requirements-odoo.txt
   .venv/bin/python scripts/prune_addons.py
   echo "$want" > .venv/.stamp
 fi
@@ -54,7 +56,7 @@ if [ "$(cat .venv-browser/.stamp 2>/dev/null)" != "$want" ]; then
   log "building .venv-browser"
   rm -rf .venv-browser
   python3 -m venv .venv-browser
-  .venv-browser/bin/pip install -q -r requirements-browser.txt
+  pip_quiet .venv-browser/bin/pip install -q -r requirements-browser.txt
   echo "$want" > .venv-browser/.stamp
 fi
 

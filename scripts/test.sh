@@ -16,14 +16,14 @@ step() { printf '\n===== %s =====\n' "$*"; }
 run() { "$@" || status=1; }
 
 step "services (no database)"
-run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q tests/services
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/services.xml" tests/services
 
 step "install and upgrade in a fresh database ($DB)"
 dropdb --if-exists "$DB" && dropdb --if-exists "${DB}_e2e"
 scripts/initdb.sh "$DB" "$ART/install.log" || { echo "install failed:"; tail -50 "$ART/install.log"; exit 1; }
 scripts/initdb.sh "$DB" "$ART/upgrade.log" || { echo "upgrade failed:"; tail -50 "$ART/upgrade.log"; exit 1; }
 createdb -T "$DB" "${DB}_e2e"
-run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q tests/packaging
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/packaging.xml" tests/packaging
 
 step "odoo tests (pytest-odoo, real Dovecot)"
 cat > "$ART/odoo-test.conf" <<CONF
@@ -34,11 +34,12 @@ db_name = $DB
 db_host =
 log_level = warn
 CONF
-run .venv/bin/pytest -p no:cacheprovider -q --odoo-config="$ART/odoo-test.conf" postcenter_email/tests
+run .venv/bin/pytest -p no:cacheprovider -q --junitxml="$ART/junit/odoo.xml" --odoo-config="$ART/odoo-test.conf" postcenter_email/tests
 
 step "browser (headless Chromium, real Odoo server, real Dovecot)"
-POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -q tests/e2e
+POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -q --junitxml="$ART/junit/browser.xml" tests/e2e
 
 echo
-if [ $status -eq 0 ]; then echo "ALL TEST SUITES PASSED"; else echo "SOME TESTS FAILED"; fi
+if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "SOME TESTS FAILED"; fi
+python3 scripts/summarize_junit.py "$ART/junit"
 exit $status
