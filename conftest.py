@@ -7,11 +7,13 @@ and its self-signed certificate is trusted through ``SSL_CERT_FILE``.
 import os
 
 from tests.support.dovecot import Dovecot
+from tests.support.smtp import SmtpSink
 from tests.support.tls import trust_bundle
 
 TEST_USERS = {
     'support@example.com': 'right-password',
     'ventas@example.com': 'otra-clave',
+    'bench@example.com': 'bench',
 }
 
 _servers = []
@@ -22,15 +24,23 @@ def pytest_configure(config):
         return
     dovecot = Dovecot(users=TEST_USERS).start()
     _servers.append(dovecot)
+    sink = SmtpSink(os.path.join(dovecot.root, 'smtp-sink')).start()
+    _servers.append(sink)
     os.environ.update({
+        'POSTCENTER_TEST_DOVECOT_CONFIG': dovecot.config_path,
+        'POSTCENTER_TEST_SMTP_PORT': str(sink.port),
+        'POSTCENTER_TEST_SMTP_SPOOL': sink.folder,
         'POSTCENTER_TEST_IMAP_PORT': str(dovecot.imap_port),
         'POSTCENTER_TEST_IMAPS_PORT': str(dovecot.imaps_port),
         'POSTCENTER_TEST_IMAP_USER': 'support@example.com',
         'POSTCENTER_TEST_IMAP_PASSWORD': TEST_USERS['support@example.com'],
+        'POSTCENTER_TEST_IMAP_USER2': 'ventas@example.com',
+        'POSTCENTER_TEST_IMAP_PASSWORD2': TEST_USERS['ventas@example.com'],
         'SSL_CERT_FILE': trust_bundle(dovecot.cert_path, os.path.join(dovecot.root, 'trust.pem')),
     })
 
 
 def pytest_unconfigure(config):
     while _servers:
-        _servers.pop().destroy()
+        server = _servers.pop()
+        getattr(server, 'destroy', server.stop)()

@@ -13,9 +13,12 @@
     'data': [
         'security/postcenter_email_security.xml',
         'security/ir.model.access.csv',
+        'data/ir_cron.xml',
+        'data/mail_template.xml',
         'views/assets.xml',
         'wizards/postcenter_email_account_wizard_views.xml',
         'views/postcenter_email_account_views.xml',
+        'views/helpdesk_ticket_views.xml',
         'views/postcenter_email_menus.xml',
     ],
     'installable': True,

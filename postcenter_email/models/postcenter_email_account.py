@@ -1,10 +1,15 @@
+import logging
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import addresses, forwarding, imap
+from ..services import addresses, blocklist, forwarding, imap, progress
 from ..services.exceptions import MailServerError
+
+_logger = logging.getLogger(__name__)
+FETCH_LOCK = 7271  # first key of the advisory lock a fetch holds on its account
 
 MANAGERS = 'helpdesk_mgmt.group_helpdesk_manager,base.group_system'
 SECRET_FIELDS = ('imap_password',)
@@ -48,10 +53,60 @@ class PostcenterEmailAccount(models.Model):
         default=lambda self: self.env['res.company']._company_default_get('postcenter.email.account'))
     active = fields.Boolean(default=True)
 
+    # -- General options ---------------------------------------------------
+    important_keyword_ids = fields.Many2many(
+        'postcenter.email.keyword', 'postcenter_email_account_keyword_rel', 'account_id', 'keyword_id',
+        string='Important Keywords',
+        help='Words or short phrases; a new ticket whose subject or body contains one (ignoring case and '
+             'accents, whole words only) is marked important.')
+    notify_mode = fields.Selection(
+        [('none', 'No notifications'), ('all', 'Every new ticket'), ('important', 'Important tickets only')],
+        string='Ticket Notifications', default='none', required=True)
+    notify_recipient_ids = fields.Many2many(
+        'postcenter.email.recipient', 'postcenter_email_account_notify_rel', 'account_id', 'recipient_id',
+        string='Notify', help='Addresses that receive a notice of new tickets.')
+    create_ignored = fields.Boolean(string='Create Tickets as Ignored',
+                                    help='New tickets start as ignored, out of the agents\' default view.')
+
+    # -- Email options -------------------------------------------------------
+    blocked_senders = fields.Text(
+        string='Blocked Senders',
+        help='Addresses separated by commas; write @domain.com to block a whole domain. '
+             'Their mail never reaches the helpdesk.')
+    contact_form_ids = fields.Many2many(
+        'postcenter.email.recipient', 'postcenter_email_account_contact_form_rel', 'account_id', 'recipient_id',
+        string='Contact Forms',
+        help='Sender addresses of contact forms: for their mail, the customer is the first email address '
+             'found in the body.')
+    imap_after_fetch = fields.Selection(
+        [('leave', 'Leave the mailbox as it is'), ('seen', 'Mark fetched mail as read')],
+        string='After Fetching', default='leave', required=True,
+        help='What the helpdesk does to the mailbox once an email is safely stored as a ticket.')
+
+    # -- Fetch progress and problems --------------------------------------------
+    folder_ids = fields.One2many('postcenter.email.folder', 'account_id', string='Folders', readonly=True)
+    last_fetch_date = fields.Datetime(string='Last Fetch', readonly=True, copy=False)
+    failed_ids = fields.One2many('postcenter.email.failed', 'account_id', string='Failed Emails', readonly=True)
+    failed_count = fields.Integer(compute='_compute_counts', string='Failed Emails')
+    receipt_count = fields.Integer(compute='_compute_counts', string='Received Emails')
+
     _sql_constraints = [
         ('forward_address_unique', 'unique(forward_address)',
          'This forwarding address is already used by another account.'),
     ]
+
+    @api.multi
+    def _compute_counts(self):
+        failed = {group['account_id'][0]: group['__count'] for group in
+                  self.env['postcenter.email.failed'].sudo().read_group(
+                      [('account_id', 'in', self.ids), ('state', '=', 'failed')], ['account_id'], ['account_id'],
+                      lazy=False)}
+        received = {group['account_id'][0]: group['__count'] for group in
+                    self.env['postcenter.email.receipt'].sudo().read_group(
+                        [('account_id', 'in', self.ids)], ['account_id'], ['account_id'], lazy=False)}
+        for account in self:
+            account.failed_count = failed.get(account.id, 0)
+            account.receipt_count = received.get(account.id, 0)
 
     # ------------------------------------------------------------------
     # Validation
@@ -106,6 +161,14 @@ class PostcenterEmailAccount(models.Model):
                                         '143 without).') % account.imap_port)
             if not account.imap_user:
                 raise ValidationError(_('IMAP User: enter the user name, usually the email address.'))
+
+    @api.constrains('blocked_senders')
+    def _check_blocked_senders(self):
+        for account in self:
+            _listed, invalid = blocklist.parse(account.blocked_senders)
+            if invalid:
+                raise ValidationError(_('Blocked Senders: %s is not an email address or an @domain.')
+                                      % ', '.join(invalid))
 
     # ------------------------------------------------------------------
     # CRUD
@@ -208,6 +271,28 @@ class PostcenterEmailAccount(models.Model):
         self.write({'state': 'error', 'last_error': message, 'last_error_date': fields.Datetime.now()})
 
     @api.multi
+    def _blocklist(self):
+        return blocklist.parse(self.blocked_senders)[0]
+
+    @api.multi
+    def _contact_form_addresses(self):
+        return set(self.contact_form_ids.mapped('name'))
+
+    @api.multi
+    def _notify_new_ticket(self, ticket):
+        """Queue a notice of ``ticket`` to the account's notification addresses, if its settings ask for one."""
+        self.ensure_one()
+        recipients = self.notify_recipient_ids.mapped('name')
+        if not recipients or self.notify_mode == 'none' or (self.notify_mode == 'important' and
+                                                             not ticket.is_important):
+            return
+        template = self.env.ref('postcenter_email.mail_template_ticket_notice')
+        template.send_mail(ticket.id, email_values={
+            'email_to': ','.join(recipients), 'recipient_ids': [],
+            'headers': repr({'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All'}),
+        })
+
+    @api.multi
     def action_test_connection(self):
         """Log in to each IMAP account and record the outcome on it (state, last error)."""
         for account in self:
@@ -220,3 +305,163 @@ class PostcenterEmailAccount(models.Model):
             else:
                 account._set_connected()
         return True
+
+    # ------------------------------------------------------------------
+    # Fetching (IMAP)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _param(self, key, default):
+        value = self.env['ir.config_parameter'].sudo().get_param('postcenter_email.' + key)
+        try:
+            return int(value) if value else default
+        except ValueError:
+            return default
+
+    @contextmanager
+    def _own_env(self):
+        """An environment on a cursor of our own, committed when the block ends without error.
+
+        A fetch commits batch by batch; the caller's cursor (a cron's, a request's) is never committed.
+        """
+        with api.Environment.manage(), self.pool.cursor() as cr:
+            yield self.env(cr=cr)
+
+    @api.multi
+    def action_fetch(self):
+        """Fetch now, synchronously: new mail of each IMAP account becomes tickets."""
+        self.check_access_rights('write')
+        self.check_access_rule('write')
+        for account in self:
+            if account.connection_type != 'imap':
+                raise UserError(_('"%s" receives mail by forwarding: there is nothing to fetch.') % account.name)
+            if account.sudo()._fetch_imap() == 'busy':
+                raise UserError(_('"%s" is being fetched right now; try again in a minute.') % account.name)
+        self.invalidate_cache()
+        return True
+
+    @api.model
+    def _cron_fetch(self):
+        """Scheduled action: fetch every active IMAP account. One account's failure never stops the others."""
+        for account in self.search([('connection_type', '=', 'imap')]):
+            try:
+                account._fetch_imap()
+            except Exception:
+                _logger.exception('Fetching email account %s failed unexpectedly', account.id)
+
+    @api.multi
+    def _fetch_imap(self):
+        """Read the account's new mail into tickets; returns 'done', 'error' or 'busy' (another fetch runs)."""
+        self.ensure_one()
+        with self._own_env() as lock_env:
+            lock_env.cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', (FETCH_LOCK, self.id))
+            if not lock_env.cr.fetchone()[0]:
+                return 'busy'
+            try:
+                self._fetch_imap_folder('INBOX')
+            except MailServerError as error:
+                _logger.info('Email account %s: %s', self.id, error)
+                self._record_fetch(self._describe_server_error(error, self.imap_host, self.imap_port))
+                return 'error'
+            self._record_fetch()
+            return 'done'
+
+    @api.multi
+    def _fetch_imap_folder(self, name):
+        """Fetch one folder in batches; each batch (tickets and progress) is committed before the mailbox is touched."""
+        mark_seen = self.imap_after_fetch == 'seen'
+        with imap.open_mailbox(self.imap_host, self.imap_port, self.imap_ssl, self.imap_user,
+                               self.sudo().imap_password or '', name, readonly=not mark_seen,
+                               timeout=self._imap_timeout()) as mailbox:
+            folder_id, stored = self._folder_state(name)
+            plan = progress.plan(stored['uidvalidity'], mailbox.uidvalidity, stored['last_uid'],
+                                 stored['last_fetch_date'])
+            if plan.mode == 'after':
+                uids = mailbox.uids_after(plan.last_uid)
+            else:
+                uids = set(mailbox.unseen_uids())
+                if plan.since:
+                    uids.update(mailbox.uids_since(plan.since))
+                uids = sorted(uids)
+            for batch in progress.batches(uids, self._param('fetch_batch_size', 50)):
+                done = self._ingest_batch(folder_id, mailbox.fetch(batch), advance=plan.mode == 'after')
+                if mark_seen:
+                    mailbox.mark_seen(done)
+            if plan.mode != 'after':
+                self._set_folder_state(folder_id, mailbox.uidvalidity, max([mailbox.uidnext - 1] + uids))
+
+    @api.multi
+    def _folder_state(self, name):
+        """The folder's progress record (created on first use) and what it stores, read afresh."""
+        with self._own_env() as env:
+            Folder = env['postcenter.email.folder']
+            folder = Folder.search([('account_id', '=', self.id), ('name', '=', name)], limit=1) or \
+                Folder.create({'account_id': self.id, 'name': name})
+            return folder.id, {'uidvalidity': folder.uidvalidity, 'last_uid': folder.last_uid,
+                               'last_fetch_date': fields.Datetime.from_string(folder.last_fetch_date)}
+
+    @api.model
+    def _set_folder_state(self, folder_id, uidvalidity, last_uid):
+        with self._own_env() as env:
+            env['postcenter.email.folder'].browse(folder_id).write({
+                'uidvalidity': uidvalidity, 'last_uid': str(last_uid), 'last_fetch_date': fields.Datetime.now()})
+
+    @api.multi
+    def _ingest_batch(self, folder_id, messages, advance):
+        """Ingest ``[(uid, raw)]`` in one transaction of our own; return the UIDs it covered.
+
+        With ``advance`` the folder's last UID moves in the same transaction, so a crash
+        either keeps both the tickets and the progress, or neither.
+        """
+        done = []
+        with self._own_env() as env:
+            account = self.with_env(env)
+            folder = env['postcenter.email.folder'].browse(folder_id)
+            last_uid = int(folder.last_uid or 0) if advance else 0
+            for uid, raw in messages:
+                if uid > last_uid or not advance:
+                    account._receive(raw)
+                done.append(uid)
+            if advance and done:
+                folder.write({'last_uid': str(max([last_uid] + done)), 'last_fetch_date': fields.Datetime.now()})
+        return done
+
+    @api.multi
+    def _receive(self, raw):
+        """One email through the pipeline, in a savepoint: if it fails it is kept as a failed email instead."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                return self.env['postcenter.email.receipt']._ingest(self, raw)
+        except Exception as error:
+            _logger.exception('Email account %s: an email could not be turned into a ticket', self.id)
+            self.env.clear()
+            self.env['postcenter.email.failed']._keep(self, raw, error)
+            return self.env['postcenter.email.receipt']
+
+    @api.multi
+    def _record_fetch(self, error=None):
+        """The outcome of a fetch on the account, in plain words (written on a cursor of our own)."""
+        now = fields.Datetime.now()
+        values = {'last_fetch_date': now}
+        if error:
+            values.update(state='error', last_error=error, last_error_date=now)
+        else:
+            values.update(state='connected', last_error=False, last_check_date=now)
+        with self._own_env() as env:
+            self.with_env(env).write(values)
+
+    @api.multi
+    def action_view_failed(self):
+        self.ensure_one()
+        action = self.env.ref('postcenter_email.action_postcenter_email_failed').read()[0]
+        action['domain'] = [('account_id', '=', self.id)]
+        action['context'] = {'search_default_failed': 1}
+        return action
+
+    @api.multi
+    def action_view_receipts(self):
+        self.ensure_one()
+        action = self.env.ref('postcenter_email.action_postcenter_email_receipt').read()[0]
+        action['domain'] = [('account_id', '=', self.id)]
+        return action

@@ -7,7 +7,7 @@ import socket
 import ssl
 
 import imapclient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from . import exceptions
 
@@ -28,6 +28,8 @@ def classify(error):
         return exceptions.ConnectionRefused(_text(error))
     if isinstance(error, ssl.SSLError):
         return exceptions.TlsFailure(_text(error))
+    if isinstance(error, IMAPClientAbortError):
+        return exceptions.NetworkFailure(_text(error))
     if isinstance(error, IMAPClientError):
         return exceptions.ProtocolFailure(_text(error))
     if isinstance(error, (OSError, EOFError)):
@@ -60,20 +62,72 @@ def connect(host, port, use_ssl, user, password, timeout=DEFAULT_TIMEOUT, ssl_co
 def check_mailbox(host, port, use_ssl, user, password, folder='INBOX', timeout=DEFAULT_TIMEOUT,
                   ssl_context=None):
     """Log in, select ``folder`` read-only and log out; return its UIDVALIDITY and message count."""
-    client = connect(host, port, use_ssl, user, password, timeout=timeout, ssl_context=ssl_context)
-    try:
+    with open_mailbox(host, port, use_ssl, user, password, folder, readonly=True, timeout=timeout,
+                      ssl_context=ssl_context) as mailbox:
+        return {'uidvalidity': int(mailbox.uidvalidity or 0), 'exists': mailbox.exists}
+
+
+class Mailbox:
+    """An open session on one folder: search by UID, fetch raw messages, flag them."""
+
+    def __init__(self, client, folder, status):
+        self.client = client
+        self.folder = folder
+        self.uidvalidity = str(status.get(b'UIDVALIDITY') or '')
+        self.uidnext = int(status.get(b'UIDNEXT') or 0)
+        self.exists = int(status.get(b'EXISTS') or 0)
+
+    def _call(self, method, *args, **kwargs):
         try:
-            status = client.select_folder(folder, readonly=True)
-        except IMAPClientError as error:
-            raise exceptions.MailboxMissing(_text(error)) from error
+            return getattr(self.client, method)(*args, **kwargs)
         except Exception as error:
             raise classify(error) from error
-        return {
-            'uidvalidity': status.get(b'UIDVALIDITY'),
-            'exists': status.get(b'EXISTS', 0),
-        }
-    finally:
+
+    def uids_after(self, last_uid):
+        """UIDs above ``last_uid``, ascending (``N:*`` also answers the highest UID: it is dropped)."""
+        return sorted(uid for uid in self._call('search', ['UID', '%d:*' % (last_uid + 1)]) if uid > last_uid)
+
+    def unseen_uids(self):
+        return sorted(self._call('search', ['UNSEEN']))
+
+    def uids_since(self, day):
+        """UIDs of the messages delivered on or after ``day`` (a ``datetime.date``)."""
+        return sorted(self._call('search', ['SINCE', day]))
+
+    def fetch(self, uids):
+        """``[(uid, raw bytes)]`` for ``uids``, in UID order; the \\Seen flag is left alone."""
+        if not uids:
+            return []
+        found = self._call('fetch', uids, ['BODY.PEEK[]'])
+        return [(uid, found[uid][b'BODY[]']) for uid in sorted(found) if b'BODY[]' in found[uid]]
+
+    def mark_seen(self, uids):
+        if uids:
+            self._call('add_flags', uids, [imapclient.SEEN], silent=True)
+
+    def close(self):
+        _quietly_close(self.client)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_mailbox(host, port, use_ssl, user, password, folder='INBOX', readonly=True, timeout=DEFAULT_TIMEOUT,
+                 ssl_context=None):
+    """Log in and select ``folder``; the returned ``Mailbox`` closes the session."""
+    client = connect(host, port, use_ssl, user, password, timeout=timeout, ssl_context=ssl_context)
+    try:
+        status = client.select_folder(folder, readonly=readonly)
+    except IMAPClientError as error:
         _quietly_close(client)
+        raise exceptions.MailboxMissing(_text(error)) from error
+    except Exception as error:
+        _quietly_close(client)
+        raise classify(error) from error
+    return Mailbox(client, folder, status)
 
 
 def _quietly_close(client):

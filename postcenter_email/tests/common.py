@@ -84,3 +84,223 @@ class PostcenterCase(common.SavepointCase):
         }
         values.update(overrides)
         return values
+
+
+# ----------------------------------------------------------------------
+# Mail in the test Dovecot
+# ----------------------------------------------------------------------
+
+import contextlib  # noqa: E402
+import email.utils  # noqa: E402
+import subprocess  # noqa: E402
+import threading as _threading  # noqa: E402
+from email.message import EmailMessage  # noqa: E402
+from unittest import mock  # noqa: E402
+
+import imapclient  # noqa: E402
+
+from odoo import SUPERUSER_ID, api  # noqa: E402
+from odoo.modules.registry import Registry  # noqa: E402
+
+
+def second_imap_user():
+    return os.environ['POSTCENTER_TEST_IMAP_USER2'], os.environ['POSTCENTER_TEST_IMAP_PASSWORD2']
+
+
+class Mailbox:
+    """The INBOX of a test Dovecot user, written to as a mail provider would (IMAP APPEND)."""
+
+    def __init__(self, user, password):
+        self.server = imap_test_server()
+        self.user, self.password = user, password
+
+    @contextlib.contextmanager
+    def session(self):
+        client = imapclient.IMAPClient(self.server['host'], port=self.server['port'], ssl=False, timeout=30)
+        client.login(self.user, self.password)
+        try:
+            client.select_folder('INBOX')
+            yield client
+        finally:
+            client.logout()
+
+    def clear(self):
+        with self.session() as client:
+            uids = client.search(['ALL'])
+            if uids:
+                client.delete_messages(uids)
+                client.expunge()
+
+    def append(self, *messages, seen=False):
+        """Deliver raw messages (bytes or ``EmailMessage``); returns their UIDs."""
+        uids = []
+        with self.session() as client:
+            for message in messages:
+                raw = message if isinstance(message, bytes) else message.as_bytes()
+                response = client.append('INBOX', raw, flags=[imapclient.SEEN] if seen else [])
+                uids.append(int(response.split(b']')[0].split()[-1]))
+        return uids
+
+    def flags(self):
+        with self.session() as client:
+            return {uid: data[b'FLAGS'] for uid, data in client.fetch(client.search(['ALL']), ['FLAGS']).items()}
+
+    def uidvalidity(self):
+        with self.session() as client:
+            return client.folder_status('INBOX', ['UIDVALIDITY'])[b'UIDVALIDITY']
+
+
+class DovecotControl:
+    """Stop, start and reconfigure the test Dovecot (its config path comes from the test run)."""
+
+    config = property(lambda self: os.environ['POSTCENTER_TEST_DOVECOT_CONFIG'])
+
+    def stop(self):
+        """Stop the server and wait until its master process (and with it every session) is gone."""
+        pid_file = os.path.join(os.path.dirname(self.config), 'run', 'master.pid')
+        with open(pid_file) as handle:
+            pid = int(handle.read().strip())
+        subprocess.run(['doveadm', '-c', self.config, 'kick', '*'], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(['doveadm', '-c', self.config, 'stop'], check=True)
+        wait_closed(imap_test_server()['port'])
+        wait_gone(pid)
+
+    def start(self):
+        subprocess.run(['dovecot', '-c', self.config], check=True)
+        wait_open(imap_test_server()['port'])
+
+    def set_uidvalidity(self, user, value):
+        subprocess.run(['doveadm', '-c', self.config, 'mailbox', 'update', '-u', user, '--uid-validity',
+                        str(value), 'INBOX'], check=True)
+
+
+def wait_open(port, timeout=20):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def wait_closed(port, timeout=20):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        except OSError:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError('port %s still open' % port)
+        time.sleep(0.05)
+
+
+def wait_gone(pid, timeout=20):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError('process %s still running' % pid)
+        time.sleep(0.05)
+
+
+_counter = iter(range(1, 10 ** 9))
+
+
+def make_email(subject='Necesito ayuda', body='Hola, tengo un problema con mi pedido.', sender='Ana Pérez <ana@cliente.cl>',
+               to='support@example.com', message_id=None, html=None, attachments=(), headers=None):
+    """A realistic customer email; each call gets its own Message-ID unless one is given."""
+    message = EmailMessage()
+    message['From'] = sender
+    message['To'] = to
+    message['Subject'] = subject
+    message['Date'] = email.utils.formatdate(localtime=True)
+    message['Message-ID'] = message_id or '<msg-%d-%s@cliente.cl>' % (next(_counter), os.getpid())
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype='html')
+    for filename, content, mimetype in attachments:
+        maintype, subtype = mimetype.split('/')
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def reply_to(original, body='Gracias, sigo esperando.', sender=None, subject=None):
+    """The customer's answer to ``original`` (an ``EmailMessage``), threaded by In-Reply-To/References."""
+    message = make_email(subject=subject or 'Re: ' + original['Subject'], body=body,
+                         sender=sender or original['From'], to=original['To'])
+    message['In-Reply-To'] = original['Message-ID']
+    message['References'] = original['Message-ID']
+    return message
+
+
+@contextlib.contextmanager
+def real_smtp_delivery():
+    """Let Odoo really hand mail to an SMTP server inside a test (Odoo skips sending while testing)."""
+    thread = _threading.current_thread()
+    testing = getattr(thread, 'testing', False)
+    thread.testing = False
+    try:
+        with mock.patch.object(Registry, 'in_test_mode', lambda self: False):
+            yield
+    finally:
+        thread.testing = testing
+
+
+class IngestCase(common.TransactionCase):
+    """Tests of the fetch, on Odoo's test cursor: the code under test opens and commits cursors of its own,
+    which in test mode all share one transaction that is thrown away at the end."""
+
+    def setUp(self):
+        super().setUp()
+        original = (self.cr, self.env)
+
+        def restore():
+            self.cr, self.env = original
+        self.addCleanup(restore)
+        self.registry.enter_test_mode()
+        self.addCleanup(self.registry.leave_test_mode)
+        self.cr = self.registry.cursor()
+        self.addCleanup(self.cr.close)
+        self.env = api.Environment(self.cr, SUPERUSER_ID, {})
+        self.imap = imap_test_server()
+        self.mailbox = Mailbox(self.imap['user'], self.imap['password'])
+        self.mailbox.clear()
+        self.env['ir.config_parameter'].set_param('mail.catchall.domain', 'helpdesk.example.org')
+        self.team = self.env['helpdesk.ticket.team'].create({'name': 'Soporte Chile'})
+        self.account = self.env['postcenter.email.account'].create({
+            'name': 'Soporte', 'email': self.imap['user'], 'connection_type': 'imap',
+            'imap_host': self.imap['host'], 'imap_port': self.imap['port'], 'imap_ssl': False,
+            'imap_user': self.imap['user'], 'imap_password': self.imap['password'], 'team_id': self.team.id,
+        })
+
+    def fetch(self, account=None):
+        """Commit what the test wrote (so the fetch's own cursors keep it), fetch, and read afresh."""
+        account = account or self.account
+        self.cr.commit()
+        result = account._fetch_imap()
+        self.refresh()
+        return result
+
+    def refresh(self):
+        """Forget cached values: the code under test wrote through environments of its own."""
+        self.env['res.users'].invalidate_cache()
+
+    def tickets(self, account=None):
+        return self.env['helpdesk.ticket'].search([('email_account_id', '=', (account or self.account).id)],
+                                                  order='id')
+
+    def emails(self, ticket):
+        return ticket.message_ids.filtered(lambda m: m.message_type == 'email').sorted('id')

@@ -105,9 +105,11 @@ class Dovecot:
         return self
 
     def stop(self):
-        """Stop the server; the mail store is kept (``start`` again resumes it)."""
+        """Stop the server and end its open sessions; the mail store is kept (``start`` again resumes it)."""
         pid = self._pid()
         if pid:
+            subprocess.run(['doveadm', '-c', self.config_path, 'kick', '*'], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             subprocess.run(['doveadm', '-c', self.config_path, 'stop'], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 10

@@ -1,0 +1,100 @@
+from odoo import _, api, fields, models, tools
+
+from ..services import conversation
+
+
+class HelpdeskTicket(models.Model):
+    """Tickets of the Email channel: which account they came by, and how they are flagged."""
+
+    _inherit = 'helpdesk.ticket'
+
+    email_account_id = fields.Many2one('postcenter.email.account', string='Email Account', readonly=True,
+                                       index=True, ondelete='restrict',
+                                       help='The email account this ticket came in by.')
+    is_important = fields.Boolean(string='Important', index=True, track_visibility='onchange',
+                                  help='Set when the email contained one of the important keywords of its '
+                                       'account; agents can change it.')
+    important_keywords = fields.Char(string='Important Keywords Found', readonly=True)
+    is_ignored = fields.Boolean(string='Ignored', index=True, track_visibility='onchange',
+                                help='Ignored tickets are out of the default view of the agents.')
+
+    @api.multi
+    def postcenter_backend_url(self):
+        """Address of the ticket in the web client (for notices)."""
+        self.ensure_one()
+        base = self.env['ir.config_parameter'].sudo().get_param('web.base.url') or ''
+        return '%s/web#id=%d&model=helpdesk.ticket&view_type=form' % (base, self.id)
+
+    # ------------------------------------------------------------------
+    # Email channel (called by postcenter.email.receipt)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _postcenter_open(self, account, parsed, partner):
+        """A new ticket for a customer's first email of a conversation."""
+        found = self.env['postcenter.email.receipt']._important_keywords(account, parsed)
+        values = {
+            'name': (parsed.get('subject') or '').strip()[:500] or _('(No subject)'),
+            'description': parsed.get('body'),
+            'partner_id': partner.id,
+            'partner_name': partner.name,
+            'partner_email': partner.email,
+            'channel_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_channel_email').id,
+            'team_id': account.team_id.id,
+            'company_id': account.company_id.id,
+            'email_account_id': account.id,
+            'is_ignored': account.create_ignored,
+            'is_important': bool(found),
+            'important_keywords': ', '.join(found),
+        }
+        ticket = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True,
+                                   mail_notrack=True).create(values)
+        if partner:
+            ticket.message_subscribe(partner_ids=partner.ids)
+        ticket._postcenter_add_email(parsed, partner)
+        account._notify_new_ticket(ticket)
+        return ticket
+
+    @api.multi
+    def _postcenter_add_email(self, parsed, partner):
+        """Post the customer's email in the chatter, as Odoo's mail gateway would; reopen a closed ticket."""
+        self.ensure_one()
+        if self.stage_id.closed:
+            self._postcenter_reopen()
+        extra = {'parent_id': parsed['parent_id']} if parsed.get('parent_id') else {}
+        self.with_context(mail_create_nosubscribe=True).message_post(
+            body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
+            subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
+            message_id=parsed['message_id'], date=parsed.get('date'),
+            attachments=parsed.get('attachments') or [], **extra)
+
+    @api.multi
+    def _postcenter_reopen(self):
+        """Back to the first open stage."""
+        stage = self.env['helpdesk.ticket.stage'].search([('closed', '=', False)], limit=1)
+        if stage:
+            self.write({'stage_id': stage.id})
+
+    @api.model
+    def _postcenter_by_number(self, account, subject):
+        """The ticket of ``account`` whose number (e.g. HT00042) the subject quotes, if any."""
+        sequence = self.env['ir.sequence'].sudo().search([('code', '=', 'helpdesk.ticket.sequence')], limit=1)
+        numbers = conversation.ticket_numbers(subject, sequence.prefix)
+        if not numbers:
+            return self.browse()
+        return self.search([('number', 'in', numbers), ('email_account_id', '=', account.id)], limit=1)
+
+    @api.multi
+    def _note_bounce(self, message):
+        """A delivery failure, as an internal note on the ticket it is about."""
+        self.ensure_one()
+        details = ''
+        for part in message.walk():
+            if part.get_content_type() == 'text/plain':
+                payload = part.get_payload(decode=True) or b''
+                details = tools.ustr(payload, part.get_content_charset() or 'utf-8', errors='replace')[:3000]
+                break
+        body = '<p>%s</p><pre>%s</pre>' % (
+            tools.html_escape(_('An email of this ticket could not be delivered. The mail server said:')),
+            tools.html_escape(details))
+        self.message_post(body=body, message_type='comment', subtype='mail.mt_note', author_id=False)

@@ -1,0 +1,138 @@
+import logging
+from email.utils import formataddr
+
+from odoo import _, api, fields, models, tools
+
+from ..services import automatic, blocklist, contact_forms, conversation, keywords, rfc822
+
+_logger = logging.getLogger(__name__)
+
+STATUSES = [
+    ('ticket', 'New ticket'),
+    ('reply', 'Added to a ticket'),
+    ('blocked', 'Blocked sender'),
+    ('bounce', 'Bounce noted on a ticket'),
+    ('bounce_unmatched', 'Bounce of an unknown message'),
+    ('own', 'Our own mail'),
+]
+
+
+class PostcenterEmailReceipt(models.Model):
+    """One received email, once per account: the ledger that makes ingestion idempotent.
+
+    ``_ingest`` is the single pipeline behind every way mail comes in (IMAP,
+    forwarding): it claims the message's key for the account (a unique index, so
+    a message is processed at most once), then routes it.
+    """
+
+    _name = 'postcenter.email.receipt'
+    _description = 'Received Email'
+    _order = 'id desc'
+
+    account_id = fields.Many2one('postcenter.email.account', string='Account', required=True, ondelete='cascade',
+                                 readonly=True)
+    message_key = fields.Char(string='Message-ID', required=True, readonly=True)
+    status = fields.Selection(STATUSES, string='Result', readonly=True)
+    ticket_id = fields.Many2one('helpdesk.ticket', string='Ticket', readonly=True, index=True, ondelete='set null')
+    sender = fields.Char(string='From', readonly=True)
+    subject = fields.Char(readonly=True)
+
+    _sql_constraints = [
+        ('message_key_unique', 'unique(account_id, message_key)', 'This email was received already.'),
+    ]
+
+    # ------------------------------------------------------------------
+    # The pipeline
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ingest(self, account, raw):
+        """Apply one raw email to the helpdesk of ``account``; return its receipt (empty if a duplicate)."""
+        message = rfc822.load(raw)
+        receipt = self._claim(account, rfc822.message_key(message, raw))
+        if receipt:
+            receipt._route(account, message)
+        return receipt
+
+    @api.model
+    def _claim(self, account, key):
+        """Record ``key`` for ``account``; an empty recordset if it was recorded before."""
+        self.env.cr.execute("""
+            INSERT INTO postcenter_email_receipt
+                (account_id, message_key, create_uid, write_uid, create_date, write_date)
+            VALUES (%s, %s, %s, %s, (now() at time zone 'UTC'), (now() at time zone 'UTC'))
+            ON CONFLICT (account_id, message_key) DO NOTHING
+            RETURNING id""", (account.id, key, self.env.uid, self.env.uid))
+        row = self.env.cr.fetchone()
+        return self.browse(row[0] if row else [])
+
+    def _route(self, account, message):
+        """Decide what the email is and apply it."""
+        name, address = rfc822.sender(message)
+        values = {'sender': formataddr((name, address)) if address else '',
+                  'subject': rfc822.header_text(message, 'Subject')[:500]}
+        if self._is_own_mail():
+            values['status'] = 'own'
+        elif blocklist.is_blocked(address, account._blocklist()):
+            values['status'] = 'blocked'
+        elif automatic.is_bounce(message):
+            ticket = self._ticket_of(account, automatic.bounced_message_ids(message))
+            if ticket:
+                ticket._note_bounce(message)
+            values.update(status='bounce' if ticket else 'bounce_unmatched', ticket_id=ticket.id)
+        else:
+            values.update(self._to_ticket(account, message, name, address))
+        self.write(values)
+
+    def _is_own_mail(self):
+        """The key belongs to a message this database wrote (an agent's reply, a notice), not one it received."""
+        self.env.cr.execute("""
+            SELECT 1 FROM mail_message m
+             WHERE m.message_id = %s
+               AND NOT EXISTS (SELECT 1 FROM postcenter_email_receipt r
+                                WHERE r.message_key = m.message_id AND r.id != %s)
+             LIMIT 1""", (self.message_key, self.id))
+        return bool(self.env.cr.fetchone())
+
+    def _to_ticket(self, account, message, name, address):
+        """Add the email to the conversation it continues, or open a ticket for it."""
+        Ticket = self.env['helpdesk.ticket']
+        parsed = Ticket.message_parse(message)
+        parsed['message_id'] = self.message_key
+        if address in account._contact_form_addresses():
+            found = contact_forms.first_address(tools.html2plaintext(parsed.get('body') or ''),
+                                                exclude=[address, account.email])
+            if found:
+                name, address = '', found
+        partner = self.env['res.partner']._postcenter_customer(name, address)
+        ticket = self._ticket_of(account, conversation.referenced_ids(message)) or \
+            Ticket._postcenter_by_number(account, parsed.get('subject'))
+        if ticket:
+            ticket._postcenter_add_email(parsed, partner)
+            return {'status': 'reply', 'ticket_id': ticket.id}
+        ticket = Ticket._postcenter_open(account, parsed, partner)
+        return {'status': 'ticket', 'ticket_id': ticket.id}
+
+    @api.model
+    def _ticket_of(self, account, message_ids):
+        """The ticket of ``account`` that one of ``message_ids`` belongs to (received or sent), if any."""
+        if not message_ids:
+            return self.env['helpdesk.ticket']
+        self.env.cr.execute("""
+            SELECT ticket_id FROM postcenter_email_receipt
+             WHERE account_id = %s AND message_key IN %s AND ticket_id IS NOT NULL
+             UNION ALL
+            SELECT t.id FROM mail_message m JOIN helpdesk_ticket t ON t.id = m.res_id
+             WHERE m.model = 'helpdesk.ticket' AND m.message_id IN %s AND t.email_account_id = %s
+             LIMIT 1""", (account.id, tuple(message_ids), tuple(message_ids), account.id))
+        row = self.env.cr.fetchone()
+        return self.env['helpdesk.ticket'].browse(row[0] if row else [])
+
+    @api.model
+    def _important_keywords(self, account, parsed):
+        """Keywords of ``account`` found in the subject or body."""
+        words = account.important_keyword_ids.mapped('name')
+        if not words:
+            return []
+        text = '%s\n%s' % (parsed.get('subject') or '', tools.html2plaintext(parsed.get('body') or ''))
+        return keywords.found(text, words)

@@ -1,0 +1,28 @@
+from odoo import api, models
+
+
+class ResPartner(models.Model):
+    """Customers of the Email channel are found by address, case-insensitively."""
+
+    _inherit = 'res.partner'
+
+    @api.model_cr
+    def init(self):
+        """An index for the address look-up of every incoming email."""
+        super().init()
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS res_partner_postcenter_lower_email_index
+                ON res_partner (lower(email))""")
+
+    @api.model
+    def _postcenter_customer(self, name, address):
+        """The partner with ``address`` (the oldest active one), created if there is none."""
+        if not address:
+            return self.browse()
+        self.env.cr.execute("""
+            SELECT id FROM res_partner WHERE lower(email) = %s AND active ORDER BY id LIMIT 1""",
+                            (address.lower(),))
+        row = self.env.cr.fetchone()
+        if row:
+            return self.browse(row[0])
+        return self.create({'name': name or address, 'email': address})

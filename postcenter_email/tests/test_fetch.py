@@ -1,0 +1,312 @@
+"""IMAP accounts turn incoming mail into tickets: against the real Dovecot of the test run."""
+import base64
+from unittest import mock
+
+from .common import DovecotControl, IngestCase, Mailbox, make_email, reply_to, second_imap_user
+
+
+class TestNewMail(IngestCase):
+
+    def test_new_email_opens_a_ticket(self):
+        photo = b'\x89PNG\r\n\x1a\n' + b'\x00' * 200
+        self.mailbox.append(make_email(
+            subject='Pedido 1234 no llegó', body='Hola, mi pedido no llegó.',
+            html='<p>Hola, <b>mi pedido</b> no llegó.</p><script>alert(1)</script>',
+            attachments=[('foto.png', photo, 'image/png')]))
+        self.assertEqual(self.fetch(), 'done')
+        ticket = self.tickets()
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(ticket.name, 'Pedido 1234 no llegó')
+        self.assertEqual(ticket.channel_id, self.env.ref('helpdesk_mgmt.helpdesk_ticket_channel_email'))
+        self.assertEqual(ticket.team_id, self.team)
+        self.assertEqual((ticket.partner_id.name, ticket.partner_id.email), ('Ana Pérez', 'ana@cliente.cl'))
+        self.assertEqual(ticket.partner_email, 'ana@cliente.cl')
+        self.assertIn('<b>mi pedido</b>', ticket.description)
+        self.assertNotIn('<script', ticket.description)
+        email = self.emails(ticket)
+        self.assertEqual(len(email), 1)
+        self.assertEqual(email.author_id, ticket.partner_id)
+        self.assertIn('mi pedido', email.body)
+        self.assertEqual(email.attachment_ids.mapped('datas_fname'), ['foto.png'])
+        self.assertEqual(base64.b64decode(email.attachment_ids.datas), photo)
+        self.assertIn(ticket.partner_id, ticket.message_partner_ids)
+        self.assertEqual((self.account.state, self.account.last_error), ('connected', False))
+        self.assertTrue(self.account.last_fetch_date)
+
+    def test_known_customer_is_reused(self):
+        partner = self.env['res.partner'].create({'name': 'Ana', 'email': 'ANA@cliente.cl'})
+        self.mailbox.append(make_email())
+        self.fetch()
+        self.assertEqual(self.tickets().partner_id, partner)
+
+    def test_email_without_subject(self):
+        message = make_email()
+        del message['Subject']
+        self.mailbox.append(message)
+        self.fetch()
+        self.assertEqual(self.tickets().name, '(No subject)')
+
+    def test_cron_fetches_every_imap_account(self):
+        self.mailbox.append(make_email())
+        self.cr.commit()
+        self.env['postcenter.email.account']._cron_fetch()
+        self.refresh()
+        self.assertEqual(len(self.tickets()), 1)
+
+
+class TestConversations(IngestCase):
+
+    def test_reply_goes_to_its_ticket(self):
+        first = make_email()
+        self.mailbox.append(first)
+        self.fetch()
+        self.mailbox.append(reply_to(first))
+        self.fetch()
+        ticket = self.tickets()
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(len(self.emails(ticket)), 2)
+
+    def test_answer_to_an_agent_reply_goes_to_its_ticket(self):
+        first = make_email()
+        self.mailbox.append(first)
+        self.fetch()
+        ticket = self.tickets()
+        agent_reply = ticket.message_post(body='¿Cuál es su número de pedido?', message_type='comment',
+                                          subtype='mail.mt_comment')
+        answer = make_email(subject='Re: Necesito ayuda', body='Es el 1234')
+        answer['In-Reply-To'] = agent_reply.message_id
+        self.mailbox.append(answer)
+        self.fetch()
+        self.assertEqual(len(self.tickets()), 1)
+        self.assertEqual(len(self.emails(ticket)), 2)
+
+    def test_ticket_number_in_subject_threads(self):
+        self.mailbox.append(make_email())
+        self.fetch()
+        ticket = self.tickets()
+        self.mailbox.append(make_email(subject='Consulta sobre %s' % ticket.number.lower()))
+        self.fetch()
+        self.assertEqual(len(self.tickets()), 1)
+        self.assertEqual(len(self.emails(ticket)), 2)
+
+    def test_reply_reopens_a_closed_ticket(self):
+        first = make_email()
+        self.mailbox.append(first)
+        self.fetch()
+        ticket = self.tickets()
+        ticket.stage_id = self.env.ref('helpdesk_mgmt.helpdesk_ticket_stage_done')
+        self.mailbox.append(reply_to(first))
+        self.fetch()
+        self.assertFalse(ticket.stage_id.closed)
+
+    def test_reply_to_another_accounts_ticket_opens_a_new_one(self):
+        other = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@acme.cl', 'connection_type': 'forward'})
+        first = make_email()
+        foreign = self.env['helpdesk.ticket'].create({'name': 'x', 'email_account_id': other.id})
+        foreign.message_post(body='x', message_type='email', message_id=first['Message-ID'])
+        self.mailbox.append(reply_to(first))
+        self.fetch()
+        self.assertEqual(len(self.tickets()), 1)
+        self.assertNotEqual(self.tickets(), foreign)
+
+
+class TestNoDuplicates(IngestCase):
+
+    def test_same_message_twice_in_the_mailbox(self):
+        message = make_email()
+        self.mailbox.append(message, message)
+        self.fetch()
+        ticket = self.tickets()
+        self.assertEqual(len(ticket), 1)
+        self.assertEqual(len(self.emails(ticket)), 1)
+
+    def test_refetching_everything_adds_nothing(self):
+        self.mailbox.append(make_email(), make_email(), make_email())
+        self.fetch()
+        self.account.folder_ids.write({'uidvalidity': False, 'last_uid': '0'})
+        self.fetch()
+        self.assertEqual(len(self.tickets()), 3)
+        self.assertEqual(len(self.env['mail.message'].search([('model', '=', 'helpdesk.ticket'),
+                                                              ('res_id', 'in', self.tickets().ids),
+                                                              ('message_type', '=', 'email')])), 3)
+
+    def test_copy_to_two_mailboxes_is_one_ticket_per_account(self):
+        user, password = second_imap_user()
+        other_box = Mailbox(user, password)
+        other_box.clear()
+        other = self.account.copy({'name': 'Ventas', 'email': user, 'imap_user': user, 'imap_password': password})
+        message = make_email(to='support@example.com, %s' % user)
+        self.mailbox.append(message)
+        other_box.append(message)
+        self.fetch()
+        self.fetch(other)
+        self.assertEqual(len(self.tickets()), 1)
+        self.assertEqual(len(self.tickets(other)), 1)
+        self.assertNotEqual(self.tickets(), self.tickets(other))
+
+    def test_only_new_mail_is_read_again(self):
+        self.mailbox.append(make_email())
+        self.fetch()
+        folder = self.account.folder_ids
+        last = int(folder.last_uid)
+        uids = self.mailbox.append(make_email(), make_email())
+        self.fetch()
+        self.assertEqual(int(folder.last_uid), max(uids))
+        self.assertGreater(max(uids), last)
+        self.assertEqual(len(self.tickets()), 3)
+
+    def test_read_mail_from_before_the_first_fetch_is_left_alone(self):
+        self.mailbox.append(make_email(subject='old, read'), seen=True)
+        self.mailbox.append(make_email(subject='old, unread'))
+        self.fetch()
+        self.assertEqual(self.tickets().mapped('name'), ['old, unread'])
+        self.mailbox.append(make_email(subject='new'), seen=True)
+        self.fetch()
+        self.assertEqual(self.tickets().mapped('name'), ['old, unread', 'new'])
+
+
+class TestMailboxCare(IngestCase):
+
+    def test_mailbox_is_left_as_it_is_by_default(self):
+        uids = self.mailbox.append(make_email())
+        self.fetch()
+        self.assertNotIn(b'\\Seen', self.mailbox.flags()[uids[0]])
+
+    def test_mark_as_read_after_the_ticket_is_stored(self):
+        self.account.imap_after_fetch = 'seen'
+        uids = self.mailbox.append(make_email(), make_email())
+        self.fetch()
+        flags = self.mailbox.flags()
+        self.assertTrue(all(b'\\Seen' in flags[uid] for uid in uids))
+        self.assertEqual(len(self.tickets()), 2)
+
+    def test_nothing_is_marked_read_when_storing_fails(self):
+        self.account.imap_after_fetch = 'seen'
+        self.fetch()
+        uids = self.mailbox.append(make_email(), make_email())
+        self.account.invalidate_cache()
+        with mock.patch.object(type(self.env['postcenter.email.folder']), 'write',
+                               side_effect=RuntimeError('database went away')):
+            with self.assertRaises(RuntimeError):
+                self.fetch()
+        flags = self.mailbox.flags()
+        self.assertFalse(any(b'\\Seen' in flags[uid] for uid in uids))
+        self.assertFalse(self.tickets())
+
+
+class TestResilience(IngestCase):
+
+    def test_server_restart_mid_fetch_loses_and_doubles_nothing(self):
+        self.env['ir.config_parameter'].set_param('postcenter_email.fetch_batch_size', '2')
+        self.mailbox.append(*[make_email(subject='mensaje %d' % n) for n in range(5)])
+        dovecot = DovecotControl()
+        from odoo.addons.postcenter_email.services import imap
+        real_fetch = imap.Mailbox.fetch
+        calls = []
+
+        def fetch_then_crash(mailbox, uids):
+            calls.append(uids)
+            if len(calls) == 2:
+                dovecot.stop()
+            return real_fetch(mailbox, uids)
+
+        try:
+            with mock.patch.object(imap.Mailbox, 'fetch', fetch_then_crash):
+                self.assertEqual(self.fetch(), 'error')
+        finally:
+            dovecot.start()
+        self.assertEqual(self.account.state, 'error')
+        self.assertIn('connection', self.account.last_error.lower())
+        self.assertEqual(len(self.tickets()), 2)
+        self.assertEqual(self.fetch(), 'done')
+        self.assertEqual(self.account.state, 'connected')
+        self.assertEqual(sorted(self.tickets().mapped('name')), ['mensaje %d' % n for n in range(5)])
+
+    def test_uidvalidity_change_imports_new_mail_but_not_old(self):
+        self.mailbox.append(make_email(subject='antes'))
+        self.fetch()
+        DovecotControl().set_uidvalidity(self.imap['user'], self.mailbox.uidvalidity() + 1000)
+        self.mailbox.append(make_email(subject='después'))
+        self.fetch()
+        self.assertEqual(self.tickets().mapped('name'), ['antes', 'después'])
+        self.assertEqual(self.account.folder_ids.uidvalidity, str(self.mailbox.uidvalidity()))
+        self.mailbox.append(make_email(subject='más tarde'))
+        self.fetch()
+        self.assertEqual(self.tickets().mapped('name'), ['antes', 'después', 'más tarde'])
+
+    def test_wrong_password_does_not_stop_other_accounts(self):
+        user, password = second_imap_user()
+        other_box = Mailbox(user, password)
+        other_box.clear()
+        other_box.append(make_email())
+        self.account.imap_password = 'wrong'
+        other = self.account.copy({'name': 'Ventas', 'email': user, 'imap_user': user, 'imap_password': password})
+        self.cr.commit()
+        self.env['postcenter.email.account']._cron_fetch()
+        self.refresh()
+        self.assertEqual(self.account.state, 'error')
+        self.assertIn('rejected the user name or password', self.account.last_error)
+        self.assertTrue(self.account.last_error_date)
+        self.assertEqual(other.state, 'connected')
+        self.assertEqual(len(self.tickets(other)), 1)
+        self.account.imap_password = self.imap['password']
+        self.fetch()
+        self.assertEqual((self.account.state, self.account.last_error), ('connected', False))
+
+    def test_server_down_then_back(self):
+        dovecot = DovecotControl()
+        self.mailbox.append(make_email())
+        dovecot.stop()
+        try:
+            self.assertEqual(self.fetch(), 'error')
+            self.assertIn('refused the connection', self.account.last_error)
+        finally:
+            dovecot.start()
+        self.assertEqual(self.fetch(), 'done')
+        self.assertEqual(len(self.tickets()), 1)
+
+    def test_a_message_that_fails_is_kept_and_the_others_go_on(self):
+        self.mailbox.append(make_email(subject='uno'), make_email(subject='rompe'), make_email(subject='tres'))
+        Ticket = type(self.env['helpdesk.ticket'])
+        real_open = Ticket._postcenter_open
+
+        def open_or_fail(self, account, parsed, partner):
+            if parsed.get('subject') == 'rompe':
+                raise ValueError('something unexpected')
+            return real_open(self, account, parsed, partner)
+
+        with mock.patch.object(Ticket, '_postcenter_open', open_or_fail):
+            self.fetch()
+        self.assertEqual(self.tickets().mapped('name'), ['uno', 'tres'])
+        failed = self.account.failed_ids
+        self.assertEqual(len(failed), 1)
+        self.assertEqual((failed.subject, failed.state), ('rompe', 'failed'))
+        self.assertIn('something unexpected', failed.error)
+        self.assertNotIn('Traceback', failed.error)
+        self.assertEqual(self.account.failed_count, 1)
+        self.assertIn(b'Subject: rompe', base64.b64decode(failed.raw))
+        failed.action_retry()
+        self.assertEqual(failed.state, 'done')
+        self.assertEqual(failed.ticket_id.name, 'rompe')
+        self.assertEqual(len(self.tickets()), 3)
+
+    def test_a_failed_message_can_be_discarded(self):
+        failed = self.env['postcenter.email.failed']._keep(self.account, b'Subject: x\n\nx', ValueError('boom'))
+        failed.action_discard()
+        self.assertEqual(failed.state, 'discarded')
+        self.assertEqual(self.account.failed_count, 0)
+
+    def test_retry_that_fails_again_says_why(self):
+        failed = self.env['postcenter.email.failed']._keep(self.account, make_email().as_bytes(), ValueError('a'))
+        with mock.patch.object(type(self.env['helpdesk.ticket']), '_postcenter_open',
+                               side_effect=ValueError('still broken')):
+            failed.action_retry()
+        self.assertEqual((failed.state, failed.attempts), ('failed', 2))
+        self.assertIn('still broken', failed.error)
+
+    def test_fetch_now_button(self):
+        self.mailbox.append(make_email())
+        self.cr.commit()
+        self.assertTrue(self.account.action_fetch())
+        self.assertEqual(len(self.tickets()), 1)
