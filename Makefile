@@ -10,5 +10,8 @@ run: setup
 test: setup
 	@scripts/test.sh
 
+bench: setup
+	@scripts/bench.sh
+
 clean:
 	rm -rf .venv .venv-browser .data test-artifacts

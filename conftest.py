@@ -7,7 +7,6 @@ and its self-signed certificate is trusted through ``SSL_CERT_FILE``.
 import os
 
 from tests.support.dovecot import Dovecot
-from tests.support.smtp import SmtpSink
 from tests.support.tls import trust_bundle
 
 TEST_USERS = {
@@ -22,6 +21,7 @@ _servers = []
 def pytest_configure(config):
     if not config.getoption('--odoo-config', default=None):
         return
+    from tests.support.smtp import SmtpSink  # aiosmtpd lives in the Odoo venv only
     dovecot = Dovecot(users=TEST_USERS).start()
     _servers.append(dovecot)
     sink = SmtpSink(os.path.join(dovecot.root, 'smtp-sink')).start()

@@ -23,6 +23,7 @@ dropdb --if-exists "$DB" && dropdb --if-exists "${DB}_e2e"
 scripts/initdb.sh "$DB" "$ART/install.log" || { echo "install failed:"; tail -50 "$ART/install.log"; exit 1; }
 scripts/initdb.sh "$DB" "$ART/upgrade.log" || { echo "upgrade failed:"; tail -50 "$ART/upgrade.log"; exit 1; }
 createdb -T "$DB" "${DB}_e2e"
+rm -rf ".data/filestore/${DB}_e2e" && cp -r ".data/filestore/$DB" ".data/filestore/${DB}_e2e"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/packaging.xml" tests/packaging
 
 step "odoo tests (pytest-odoo, real Dovecot)"
@@ -41,5 +42,5 @@ POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -
 
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "SOME TESTS FAILED"; fi
-python3 scripts/summarize_junit.py "$ART/junit"
+python3 scripts/summarize_junit.py "$ART/junit" services packaging odoo browser
 exit $status

@@ -3,10 +3,21 @@
 The IMAP server is a real Dovecot that the test run starts (the repository's
 ``conftest.py``) and announces through ``POSTCENTER_TEST_*`` environment variables.
 """
+import contextlib
+import email.policy
+import email.utils
 import os
 import socket
+import subprocess
 import threading
+import time
+from email.message import EmailMessage
+from unittest import mock
 
+import imapclient
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
 from odoo.tests import common
 
 
@@ -90,17 +101,6 @@ class PostcenterCase(common.SavepointCase):
 # Mail in the test Dovecot
 # ----------------------------------------------------------------------
 
-import contextlib  # noqa: E402
-import email.utils  # noqa: E402
-import subprocess  # noqa: E402
-import threading as _threading  # noqa: E402
-from email.message import EmailMessage  # noqa: E402
-from unittest import mock  # noqa: E402
-
-import imapclient  # noqa: E402
-
-from odoo import SUPERUSER_ID, api  # noqa: E402
-from odoo.modules.registry import Registry  # noqa: E402
 
 
 def second_imap_user():
@@ -176,7 +176,6 @@ class DovecotControl:
 
 
 def wait_open(port, timeout=20):
-    import time
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -189,7 +188,6 @@ def wait_open(port, timeout=20):
 
 
 def wait_closed(port, timeout=20):
-    import time
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -202,7 +200,6 @@ def wait_closed(port, timeout=20):
 
 
 def wait_gone(pid, timeout=20):
-    import time
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -246,10 +243,24 @@ def reply_to(original, body='Gracias, sigo esperando.', sender=None, subject=Non
     return message
 
 
+def read_spool(folder):
+    """What the test SMTP sink received: ``[(mail_from, [rcpt_tos], Message)]``."""
+    found = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith('.eml'):
+            base = os.path.join(folder, name[:-4])
+            with open(base + '.env') as handle:
+                mail_from, rcpt = handle.read().splitlines()[:2]
+            with open(base + '.eml', 'rb') as handle:
+                message = email.message_from_bytes(handle.read(), policy=email.policy.default)
+            found.append((mail_from, rcpt.split(','), message))
+    return found
+
+
 @contextlib.contextmanager
 def real_smtp_delivery():
     """Let Odoo really hand mail to an SMTP server inside a test (Odoo skips sending while testing)."""
-    thread = _threading.current_thread()
+    thread = threading.current_thread()
     testing = getattr(thread, 'testing', False)
     thread.testing = False
     try:

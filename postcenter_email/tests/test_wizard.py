@@ -64,7 +64,7 @@ class TestAddAccountWizard(PostcenterCase):
         self.assertEqual(len(account), 1)
         self.assertEqual((account.name, account.email, account.state), ('Soporte', self.imap['user'], 'connected'))
         self.assertEqual(account.sudo().imap_password, self.imap['password'])
-        self.assertEqual(action['res_model'], 'postcenter.email.account')
+        self.assertEqual(action['type'], 'ir.actions.act_window_close')
 
     def test_connect_over_implicit_tls(self):
         self.imap_wizard(imap_host='localhost', imap_port=self.imap['ssl_port'], imap_ssl=True).action_connect()

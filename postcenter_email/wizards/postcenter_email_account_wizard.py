@@ -124,9 +124,8 @@ class PostcenterEmailAccountWizard(models.TransientModel):
         return values
 
     def _open_accounts(self):
-        action = self.env.ref('postcenter_email.action_postcenter_email_account').read()[0]
-        action['target'] = 'main'
-        return action
+        """Close the wizard; the account list that opened it reloads and shows the new account."""
+        return {'type': 'ir.actions.act_window_close'}
 
     @api.multi
     def action_connect(self):

@@ -19,6 +19,7 @@ from tests.support.tls import trust_bundle
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 ARTIFACTS = os.path.join(ROOT, 'test-artifacts', 'e2e')
 IMAP_USER, IMAP_PASSWORD = 'support@example.com', 'right-password'
+BOARD_USER, BOARD_PASSWORD = 'ventas@example.com', 'ventas-password'
 
 
 @pytest.fixture(scope='session')
@@ -29,7 +30,7 @@ def artifacts():
 
 @pytest.fixture(scope='session')
 def dovecot():
-    server = Dovecot(users={IMAP_USER: IMAP_PASSWORD}).start()
+    server = Dovecot(users={IMAP_USER: IMAP_PASSWORD, BOARD_USER: BOARD_PASSWORD}).start()
     yield server
     server.destroy()
 
@@ -48,6 +49,7 @@ def odoo_url(dovecot, artifacts):
          '--workers=0', '--max-cron-threads=0', '--log-level=info'],
         stdout=log, stderr=subprocess.STDOUT, env=env)
     url = 'http://127.0.0.1:%d' % port
+    os.environ['POSTCENTER_E2E_DB'] = database
     try:
         wait_for_port(port, timeout=60)
         _wait_for_page(url + '/web/login')

@@ -22,10 +22,28 @@ def clickable(browser, css):
     return wait(browser, seen.element_to_be_clickable((By.CSS_SELECTOR, css)))
 
 
+def click_button(browser, label):
+    """Click the displayed button whose text is ``label`` (form header buttons carry no name in the page)."""
+    def shown(b):
+        found = [element for element in b.find_elements(By.XPATH, '//button[normalize-space(.)="%s"]' % label)
+                 if element.is_displayed() and element.is_enabled()]
+        return found[0] if found else False
+    wait(browser, shown).click()
+
+
 def type_into(browser, css, text):
     field = clickable(browser, css)
     field.clear()
     field.send_keys(text)
+
+
+_loads = iter(range(1, 10 ** 6))
+
+
+def open_web(browser, url, fragment):
+    """Load the web client afresh on ``#fragment`` (a new query string forces a full page load)."""
+    browser.get('%s/web?load=%d#%s' % (url, next(_loads), fragment))
+    visible(browser, '.o_main')
 
 
 def log_in(browser, url):
@@ -38,7 +56,7 @@ def log_in(browser, url):
 
 def test_admin_adds_an_imap_account(browser, odoo_url, dovecot, artifacts):
     log_in(browser, odoo_url)
-    browser.get(odoo_url + '/web#action=postcenter_email.action_postcenter_email_account')
+    open_web(browser, odoo_url, 'action=postcenter_email.action_postcenter_email_account')
     add = clickable(browser, '.o_list_button_add')
     assert add.text.strip() == 'Add account'
     add.click()
@@ -67,5 +85,7 @@ def test_admin_adds_an_imap_account(browser, odoo_url, dovecot, artifacts):
         (By.XPATH, "//tr[contains(@class, 'o_data_row')][td[contains(., 'Soporte')]]")))
     wait(browser, lambda _b: 'Connected' in row.text)
     assert IMAP_USER in row.text and 'IMAP' in row.text
-    wait(browser, seen.invisibility_of_element_located((By.CSS_SELECTOR, '.blockUI, .o_loading')))
+    wait(browser, lambda b: b.execute_script(
+        "var busy = document.querySelector('.o_loading');"
+        "return !document.querySelector('.blockUI') && !(busy && busy.offsetParent);"))
     browser.save_screenshot(os.path.join(artifacts, 'add-account-connected.png'))
