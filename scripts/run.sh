@@ -2,18 +2,30 @@
 # Creates (or upgrades) the database and serves Odoo on http://localhost:8069.
 #   POSTCENTER_DB    database name (default: postcenter)
 #   POSTCENTER_PORT  HTTP port (default: 8069)
+#   POSTCENTER_DEMO  1 (default): also start the demo mailbox and its connected account; 0: no demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${POSTCENTER_DB:-postcenter}
 PORT=${POSTCENTER_PORT:-8069}
+DEMO=${POSTCENTER_DEMO:-1}
 mkdir -p .data
 scripts/initdb.sh "$DB" .data/initdb.log || { tail -40 .data/initdb.log; exit 1; }
+if [ "$DEMO" != "0" ]; then
+  .venv/bin/python scripts/demo.py start "$DB"
+  trap '.venv/bin/python scripts/demo.py stop' EXIT
+fi
 cat <<MSG
 
   Odoo with postcenter_email: http://localhost:$PORT
   Log in as admin / admin (database "$DB").
   Email accounts: Helpdesk > Configuration > Email Accounts > Add account.
-  Stop with Ctrl+C.
-
 MSG
-exec scripts/odoo.sh -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --log-level=info
+if [ "$DEMO" != "0" ]; then
+  cat <<MSG
+  Demo: the account "Demo Soporte" reads a local mailbox; its sample mail is on the board
+  (Helpdesk > Tickets). Send more: .venv/bin/python scripts/demo.py send --subject "Hola" --body "..."
+MSG
+fi
+echo "  Stop with Ctrl+C."
+echo
+scripts/odoo.sh -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --log-level=info

@@ -1,4 +1,5 @@
 import logging
+from collections import namedtuple
 from email.utils import formataddr
 
 from odoo import _, api, fields, models, tools
@@ -6,6 +7,9 @@ from odoo import _, api, fields, models, tools
 from ..services import automatic, blocklist, contact_forms, conversation, keywords, rfc822
 
 _logger = logging.getLogger(__name__)
+
+Rules = namedtuple('Rules', 'blocklist contact_forms keywords')
+_RULES = {}  # (database, account id, account write date) -> Rules
 
 STATUSES = [
     ('ticket', 'New ticket'),
@@ -73,7 +77,7 @@ class PostcenterEmailReceipt(models.Model):
                   'subject': rfc822.header_text(message, 'Subject')[:500]}
         if self._is_own_mail():
             values['status'] = 'own'
-        elif blocklist.is_blocked(address, account._blocklist()):
+        elif blocklist.is_blocked(address, self._rules(account).blocklist):
             values['status'] = 'blocked'
         elif automatic.is_bounce(message):
             ticket = self._ticket_of(account, automatic.bounced_message_ids(message))
@@ -97,9 +101,8 @@ class PostcenterEmailReceipt(models.Model):
     def _to_ticket(self, account, message, name, address):
         """Add the email to the conversation it continues, or open a ticket for it."""
         Ticket = self.env['helpdesk.ticket']
-        parsed = Ticket.message_parse(message)
-        parsed['message_id'] = self.message_key
-        if address in account._contact_form_addresses():
+        parsed = self._parse(message)
+        if address in self._rules(account).contact_forms:
             found = contact_forms.first_address(tools.html2plaintext(parsed.get('body') or ''),
                                                 exclude=[address, account.email])
             if found:
@@ -112,6 +115,21 @@ class PostcenterEmailReceipt(models.Model):
             return {'status': 'reply', 'ticket_id': ticket.id}
         ticket = Ticket._postcenter_open(account, parsed, partner)
         return {'status': 'ticket', 'ticket_id': ticket.id}
+
+    def _parse(self, message):
+        """What a ticket needs of the email. Body and attachments come from Odoo's own gateway extraction;
+        the headers are decoded here (``mail.thread.message_parse`` would also look up every To/Cc
+        address and parent message, which the Email channel does not use)."""
+        body, attachments = self.env['helpdesk.ticket']._message_extract_payload(message)
+        date = rfc822.date_utc(message)
+        return {
+            'message_id': self.message_key,
+            'subject': rfc822.header_text(message, 'Subject'),
+            'email_from': rfc822.header_text(message, 'From'),
+            'date': fields.Datetime.to_string(date) if date else False,
+            'body': body,
+            'attachments': attachments,
+        }
 
     @api.model
     def _ticket_of(self, account, message_ids):
@@ -129,10 +147,22 @@ class PostcenterEmailReceipt(models.Model):
         return self.env['helpdesk.ticket'].browse(row[0] if row else [])
 
     @api.model
+    def _rules(self, account):
+        """The account's blocklist, contact forms and keyword pattern, prepared once per version of the account."""
+        key = (self.env.cr.dbname, account.id, account.write_date)
+        rules = _RULES.get(key)
+        if rules is None:
+            if len(_RULES) > 1000:
+                _RULES.clear()
+            rules = _RULES[key] = Rules(account._blocklist(), frozenset(account._contact_form_addresses()),
+                                        keywords.matcher(account.important_keyword_ids.mapped('name')))
+        return rules
+
+    @api.model
     def _important_keywords(self, account, parsed):
         """Keywords of ``account`` found in the subject or body."""
-        words = account.important_keyword_ids.mapped('name')
-        if not words:
+        pattern = self._rules(account).keywords
+        if pattern is None:
             return []
         text = '%s\n%s' % (parsed.get('subject') or '', tools.html2plaintext(parsed.get('body') or ''))
-        return keywords.found(text, words)
+        return keywords.found(text, pattern)

@@ -4,12 +4,13 @@ Python's parser keeps undeclared 8-bit header bytes as surrogate escapes, which
 nothing downstream (PostgreSQL included) accepts. ``load`` repairs those headers
 (UTF-8 if it decodes, else Windows-1252, a superset of ISO-8859-1 in practice).
 """
+import datetime
 import email
 import email.policy
 import hashlib
 import re
 from email.header import decode_header, make_header
-from email.utils import getaddresses
+from email.utils import getaddresses, parsedate_to_datetime
 
 _MSGID = re.compile(r'<[^<>\s]+>')
 _SURROGATES = re.compile('[\udc80-\udcff]')
@@ -81,3 +82,16 @@ def sender(message):
         if found:
             return found[0]
     return ('', '')
+
+
+def date_utc(message):
+    """The Date header as a naive UTC ``datetime`` (no zone: taken as UTC), or ``None`` if unreadable."""
+    try:
+        value = parsedate_to_datetime(header_text(message, 'Date'))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value

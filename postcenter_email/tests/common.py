@@ -167,7 +167,8 @@ class DovecotControl:
         wait_gone(pid)
 
     def start(self):
-        subprocess.run(['dovecot', '-c', self.config], check=True)
+        subprocess.run(['dovecot', '-c', self.config], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_open(imap_test_server()['port'])
 
     def set_uidvalidity(self, user, value):

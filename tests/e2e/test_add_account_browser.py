@@ -1,6 +1,7 @@
 """An administrator adds an IMAP account through the web client, against the real Dovecot."""
 import os
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
@@ -11,7 +12,7 @@ WAIT = 60
 
 
 def wait(browser, condition):
-    return WebDriverWait(browser, WAIT).until(condition)
+    return WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def visible(browser, css):
@@ -32,9 +33,13 @@ def click_button(browser, label):
 
 
 def type_into(browser, css, text):
-    field = clickable(browser, css)
-    field.clear()
-    field.send_keys(text)
+    """Type into the field; the wizard re-renders its dialog between steps, so a stale field is found again."""
+    def typed(b):
+        field = clickable(b, css)
+        field.clear()
+        field.send_keys(text)
+        return True
+    wait(browser, typed)
 
 
 _loads = iter(range(1, 10 ** 6))

@@ -99,7 +99,13 @@ class Dovecot:
             handle.write(CONFIG.format(root=self.root, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
                                        cert=self.cert_path, key=os.path.join(self.root, 'key.pem'),
                                        imap_port=self.imap_port, imaps_port=self.imaps_port))
-        subprocess.run(['dovecot', '-c', self.config_path], check=True)
+        # The daemon must not inherit our output pipes (a caller capturing them would wait forever).
+        with open(os.path.join(self.root, 'start.log'), 'wb') as output:
+            started = subprocess.run(['dovecot', '-c', self.config_path], stdin=subprocess.DEVNULL,
+                                     stdout=output, stderr=output)
+        if started.returncode:
+            with open(os.path.join(self.root, 'start.log'), errors='replace') as output:
+                raise RuntimeError('dovecot did not start: %s' % output.read())
         wait_for_port(self.imap_port)
         wait_for_port(self.imaps_port)
         return self
