@@ -51,21 +51,29 @@ class HelpdeskTicket(models.Model):
             values['message_follower_ids'] = self.env['mail.followers']._add_follower_command(
                 self._name, [], {partner.id: None}, {})[0]
         ticket = self.with_context(tracking_disable=True).create(values)
-        ticket._postcenter_add_email(parsed, partner)
+        ticket._postcenter_add_email(parsed, partner, notify=False)
         account._notify_new_ticket(ticket)
         return ticket
 
     @api.multi
-    def _postcenter_add_email(self, parsed, partner):
-        """Post the customer's email in the chatter, as Odoo's mail gateway would; reopen a closed ticket."""
+    def _postcenter_add_email(self, parsed, partner, notify=True):
+        """Post the customer's email in the chatter, as Odoo's mail gateway would; reopen a closed ticket.
+
+        ``notify=False`` (a ticket just opened, followed by its customer alone, the author) skips
+        working out followers to notify: there is nobody.
+        """
         self.ensure_one()
         if self.stage_id.closed:
             self._postcenter_reopen()
         extra = {'date': parsed['date']} if parsed.get('date') else {}
-        self.with_context(mail_create_nosubscribe=True).message_post(
+        context = {'mail_create_nosubscribe': True}
+        if not notify:
+            context['message_create_from_mail_mail'] = True  # mail.message.create's switch for "no _notify"
+        self.with_context(**context).message_post(
             body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
             subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
-            message_id=parsed['message_id'], attachments=parsed.get('attachments') or [], **extra)
+            message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
+            reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
 
     @api.multi
     def _postcenter_reopen(self):

@@ -86,7 +86,15 @@ class PostcenterEmailReceipt(models.Model):
             values.update(status='bounce' if ticket else 'bounce_unmatched', ticket_id=ticket.id)
         else:
             values.update(self._to_ticket(account, message, name, address))
-        self.write(values)
+        self._record(values)
+
+    def _record(self, values):
+        """Write the outcome on the ledger row (plain SQL: it is written once per email, by us only)."""
+        self.env.cr.execute("""
+            UPDATE postcenter_email_receipt SET status = %s, ticket_id = %s, sender = %s, subject = %s
+             WHERE id = %s""", (values.get('status'), values.get('ticket_id') or None, values.get('sender'),
+                                values.get('subject'), self.id))
+        self.invalidate_cache(ids=self.ids)
 
     def _is_own_mail(self):
         """The key belongs to a message this database wrote (an agent's reply, a notice), not one it received."""
@@ -126,6 +134,7 @@ class PostcenterEmailReceipt(models.Model):
             'message_id': self.message_key,
             'subject': rfc822.header_text(message, 'Subject'),
             'email_from': rfc822.header_text(message, 'From'),
+            'reply_to': rfc822.header_text(message, 'Reply-To'),
             'date': fields.Datetime.to_string(date) if date else False,
             'body': body,
             'attachments': attachments,

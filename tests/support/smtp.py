@@ -1,6 +1,4 @@
 """Real SMTP servers (aiosmtpd) for the tests: a sink that keeps every message it accepts."""
-import email
-import email.policy
 import os
 import threading
 
@@ -43,17 +41,3 @@ class SmtpSink:
     def stop(self):
         self.controller.stop()
 
-
-def read_spool(folder):
-    """``[(mail_from, [rcpt_tos], email.message.Message)]`` of the messages in a sink's folder."""
-    found = []
-    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-        if not name.endswith('.eml'):
-            continue
-        base = os.path.join(folder, name[:-4])
-        with open(base + '.env') as handle:
-            mail_from, rcpt = handle.read().splitlines()[:2]
-        with open(base + '.eml', 'rb') as handle:
-            message = email.message_from_bytes(handle.read(), policy=email.policy.default)
-        found.append((mail_from, rcpt.split(','), message))
-    return found
