@@ -4,6 +4,7 @@ Dovecot runs for the whole session on loopback ports. The addon's tests find it
 through ``POSTCENTER_TEST_*`` environment variables (see postcenter_email/tests/common.py),
 and its self-signed certificate is trusted through ``SSL_CERT_FILE``.
 """
+import logging
 import os
 
 from tests.support.dovecot import Dovecot
@@ -22,6 +23,7 @@ def pytest_configure(config):
     if not config.getoption('--odoo-config', default=None):
         return
     from tests.support.smtp import SmtpSink  # aiosmtpd lives in the Odoo venv only
+    logging.getLogger('mail.log').setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     dovecot = Dovecot(users=TEST_USERS).start()
     _servers.append(dovecot)
     sink = SmtpSink(os.path.join(dovecot.root, 'smtp-sink')).start()
