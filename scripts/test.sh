@@ -2,8 +2,9 @@
 # Every test of the project, against fresh databases:
 #   1. services      plain pytest, no database (postcenter_email/services)
 #   2. install       a fresh database with the addon, then an upgrade; their logs are checked
-#   3. odoo          pytest-odoo: models, wizards, security, translations, against a real Dovecot
-#   4. browser       headless Chromium drives a running Odoo through the "Add account" wizard
+#   3. inbound       the inbound SMTP server of forwarding accounts, as a process, over real SMTP
+#   4. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations
+#   5. browser       headless Chromium drives a running Odoo: the "Add account" wizard, the board
 # Exits non-zero if any part fails. Artifacts (logs, screenshots) go to test-artifacts/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,9 @@ createdb -T "$DB" "${DB}_e2e"
 rm -rf ".data/filestore/${DB}_e2e" && cp -r ".data/filestore/$DB" ".data/filestore/${DB}_e2e"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/packaging.xml" tests/packaging
 
+step "inbound SMTP server (its own process, real SMTP traffic)"
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/inbound.xml" tests/inbound
+
 step "odoo tests (pytest-odoo, real Dovecot)"
 cat > "$ART/odoo-test.conf" <<CONF
 [options]
@@ -42,5 +46,5 @@ POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -
 
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "SOME TESTS FAILED"; fi
-python3 scripts/summarize_junit.py "$ART/junit" services packaging odoo browser
+python3 scripts/summarize_junit.py "$ART/junit" services packaging inbound odoo browser
 exit $status

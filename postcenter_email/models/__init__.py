@@ -6,3 +6,4 @@ from . import postcenter_email_receipt
 from . import postcenter_email_failed
 from . import helpdesk_ticket
 from . import res_partner
+from . import mail_thread

@@ -1,3 +1,4 @@
+import datetime
 import logging
 from contextlib import contextmanager
 from urllib.parse import urlparse
@@ -5,7 +6,7 @@ from urllib.parse import urlparse
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import addresses, blocklist, forwarding, imap, progress
+from ..services import addresses, blocklist, forwarding, gmail, imap, progress
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class PostcenterEmailAccount(models.Model):
         string='Forwarding Address', copy=False, readonly=True,
         help='Set your mail provider to forward incoming mail to this address.')
     state = fields.Selection(
-        [('not_validated', 'Not validated'), ('connected', 'Connected'), ('error', 'Error')],
+        [('not_validated', 'Not validated'), ('validating', 'Validating'), ('connected', 'Connected'),
+         ('error', 'Error')],
         string='Status', required=True, default='not_validated', copy=False, readonly=True)
     last_error = fields.Text(string='Last Error', readonly=True, copy=False)
     last_error_date = fields.Datetime(string='Last Error On', readonly=True, copy=False)
@@ -52,6 +54,13 @@ class PostcenterEmailAccount(models.Model):
         'res.company', string='Company', required=True,
         default=lambda self: self.env['res.company']._company_default_get('postcenter.email.account'))
     active = fields.Boolean(default=True)
+
+    # -- Forwarding: Gmail's confirmation, validation ---------------------------
+    gmail_confirmation_code = fields.Char(string='Gmail Confirmation Code', readonly=True, copy=False)
+    gmail_confirmation_url = fields.Char(string='Gmail Confirmation Link', readonly=True, copy=False)
+    gmail_confirmation_date = fields.Datetime(string='Gmail Confirmation Received', readonly=True, copy=False)
+    validation_token = fields.Char(readonly=True, copy=False, groups=MANAGERS)
+    validation_deadline = fields.Datetime(string='Validation Deadline', readonly=True, copy=False)
 
     # -- General options ---------------------------------------------------
     important_keyword_ids = fields.Many2many(
@@ -184,12 +193,36 @@ class PostcenterEmailAccount(models.Model):
 
     @api.multi
     def write(self, vals):
-        """Normalise typed values; a changed connection must be tested again."""
+        """Normalise typed values; a changed connection must be tested again, and switching to IMAP is
+        tested before it is saved (a forwarding account gets its forwarding address when it needs one)."""
         vals = self._normalize_vals(vals)
         connection_fields = {'imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password', 'connection_type'}
-        if connection_fields & set(vals) and 'state' not in vals:
+        if vals.get('connection_type') == 'imap' and 'state' not in vals:
+            for account in self.filtered(lambda record: record.connection_type != 'imap'):
+                account._check_imap_values(vals)
+            vals['state'] = 'connected'
+        elif connection_fields & set(vals) and 'state' not in vals:
             vals['state'] = 'not_validated'
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get('connection_type') == 'forward':
+            for account in self.filtered(lambda record: not record.forward_address):
+                account.forward_address = self._new_forward_address(account.email)
+        return result
+
+    @api.multi
+    def _check_imap_values(self, vals):
+        """Log in with the IMAP settings ``vals`` would give this account; a ``ValidationError`` if that fails."""
+        self.ensure_one()
+        merged = {key: vals.get(key, self.sudo()[key]) for key in
+                  ('imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password')}
+        if not merged['imap_host'] or not merged['imap_user']:
+            raise ValidationError(_('IMAP Server: enter the server, port, user and password before switching to IMAP.'))
+        try:
+            imap.check_mailbox(merged['imap_host'], merged['imap_port'], merged['imap_ssl'], merged['imap_user'],
+                               merged['imap_password'] or '', timeout=self._imap_timeout())
+        except MailServerError as error:
+            raise ValidationError(_('The account stays on forwarding: %s')
+                                  % self._describe_server_error(error, merged['imap_host'], merged['imap_port']))
 
     @api.model
     def _search(self, args, offset=0, limit=None, order=None, count=False, access_rights_uid=None):
@@ -450,6 +483,91 @@ class PostcenterEmailAccount(models.Model):
             values.update(state='connected', last_error=False, last_check_date=now)
         with self._own_env() as env:
             self.with_env(env).write(values)
+
+    # ------------------------------------------------------------------
+    # Receiving by forwarding (inbound SMTP server, Odoo's mail gateway)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _forwarding_accounts(self, addresses):
+        """Active forwarding accounts whose forwarding address is one of ``addresses``."""
+        wanted = [address.strip().lower() for address in addresses if address]
+        if not wanted:
+            return self.browse()
+        return self.search([('connection_type', '=', 'forward'), ('forward_address', 'in', wanted)])
+
+    @api.model
+    def _receive_forwarded(self, addresses, raw):
+        """Store one email sent to forwarding ``addresses``: the same pipeline as IMAP mail, once per account."""
+        receipts = self.env['postcenter.email.receipt']
+        for account in self._forwarding_accounts(addresses):
+            receipts |= account._receive(raw)
+        return receipts
+
+    @api.multi
+    def _note_gmail_confirmation(self, code, link):
+        """Show Gmail's forwarding confirmation on the account, so the admin need not look for it."""
+        self.write({'gmail_confirmation_code': code or False, 'gmail_confirmation_url': link or False,
+                    'gmail_confirmation_date': fields.Datetime.now()})
+
+    # ------------------------------------------------------------------
+    # Validation of forwarding accounts
+    # ------------------------------------------------------------------
+
+    @api.multi
+    def action_validate(self):
+        """Send a validation email with a one-time token to the account's own address; when it comes back
+        through the forwarding address, the account is connected."""
+        minutes = self._param('validation_timeout_minutes', 10)
+        now = fields.Datetime.from_string(fields.Datetime.now())
+        for account in self:
+            if account.connection_type != 'forward':
+                raise UserError(_('"%s" is connected by IMAP: use Test Connection.') % account.name)
+            token = forwarding.new_token(24)
+            account.sudo().write({
+                'validation_token': token, 'state': 'validating', 'last_error': False,
+                'validation_deadline': fields.Datetime.to_string(now + datetime.timedelta(minutes=minutes)),
+            })
+            self.env['mail.mail'].sudo().create({
+                'email_from': account._validation_sender(), 'email_to': account.email,
+                'subject': _('Helpdesk forwarding validation %s') % token,
+                'body_html': '<p>%s</p><p>%s</p>' % (
+                    _('This message checks that mail sent to %s reaches the helpdesk through its forwarding '
+                      'address. It needs no answer.') % account.email, token),
+                'headers': repr({'X-Postcenter-Validation': token, 'Auto-Submitted': 'auto-generated'}),
+                'auto_delete': False,
+            }).send()
+        return True
+
+    @api.multi
+    def _validation_sender(self):
+        """The platform's no-reply address (system parameter ``postcenter_email.noreply_address``)."""
+        address = self.env['ir.config_parameter'].sudo().get_param('postcenter_email.noreply_address')
+        return address or 'noreply@%s' % self._forwarding_domain()
+
+    @api.multi
+    def _validation_received(self, token):
+        """A validation email came back through the forwarding address: connected if it carries the token."""
+        self.ensure_one()
+        if self.state == 'validating' and token and token == self.sudo().validation_token:
+            self.sudo().write({'state': 'connected', 'validation_token': False, 'validation_deadline': False,
+                               'last_error': False, 'last_check_date': fields.Datetime.now()})
+            return True
+        return False
+
+    @api.model
+    def _cron_validation_timeout(self, now=None):
+        """Scheduled action: validations that did not come back in time go back to "not validated", with why."""
+        now = now or fields.Datetime.now()
+        late = self.sudo().search([('state', '=', 'validating'), ('validation_deadline', '<', now)])
+        late.write({
+            'state': 'not_validated', 'validation_token': False, 'last_error_date': now,
+            'last_error': _('The validation email did not come back through the forwarding address in time. '
+                            'Check that your mail provider forwards incoming mail to the forwarding address '
+                            '(for Gmail, that the forwarding was confirmed with its code and is switched on), '
+                            'and that the message is not filtered as spam; then validate again.'),
+        })
+        return late
 
     @api.multi
     def action_view_failed(self):

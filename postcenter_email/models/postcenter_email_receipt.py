@@ -4,7 +4,7 @@ from email.utils import formataddr
 
 from odoo import _, api, fields, models, tools
 
-from ..services import automatic, blocklist, contact_forms, conversation, keywords, rfc822
+from ..services import automatic, blocklist, contact_forms, conversation, gmail, keywords, rfc822
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ STATUSES = [
     ('bounce', 'Bounce noted on a ticket'),
     ('bounce_unmatched', 'Bounce of an unknown message'),
     ('own', 'Our own mail'),
+    ('validation', 'Validation of the forwarding'),
 ]
 
 
@@ -75,7 +76,11 @@ class PostcenterEmailReceipt(models.Model):
         name, address = rfc822.sender(message)
         values = {'sender': formataddr((name, address)) if address else '',
                   'subject': rfc822.header_text(message, 'Subject')[:500]}
-        if self._is_own_mail():
+        token = rfc822.header_text(message, 'X-Postcenter-Validation')
+        if token:
+            account._validation_received(token)
+            values['status'] = 'validation'
+        elif self._is_own_mail():
             values['status'] = 'own'
         elif blocklist.is_blocked(address, self._rules(account).blocklist):
             values['status'] = 'blocked'
@@ -110,6 +115,10 @@ class PostcenterEmailReceipt(models.Model):
         """Add the email to the conversation it continues, or open a ticket for it."""
         Ticket = self.env['helpdesk.ticket']
         parsed = self._parse(message)
+        if address == gmail.SENDER:
+            found = gmail.confirmation(address, parsed['subject'], tools.html2plaintext(parsed.get('body') or ''))
+            if found:
+                account._note_gmail_confirmation(*found)
         if address in self._rules(account).contact_forms:
             found = contact_forms.first_address(tools.html2plaintext(parsed.get('body') or ''),
                                                 exclude=[address, account.email])
