@@ -21,7 +21,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault('ODOO_PRELOAD_ADDONS', 'no')
 
-from aiosmtpd.controller import Controller  # noqa: E402
 
 _logger = logging.getLogger('postcenter_email.inbound_smtp')
 
@@ -60,12 +59,12 @@ def main():
     knows, store = odoo_backend(args.database)  # also sets up Odoo's logging
     logging.getLogger('mail.log').setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     _logger.setLevel(logging.INFO)
-    from odoo.addons.postcenter_email.services.inbound_smtp import InboundHandler
+    from odoo.addons.postcenter_email.services.inbound_smtp import InboundController, InboundHandler
     tls = None
     if args.tls_cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
-    controller = Controller(InboundHandler(knows, store), hostname=args.host, port=args.port,
+    controller = InboundController(InboundHandler(knows, store), hostname=args.host, port=args.port,
                             data_size_limit=args.max_size, tls_context=tls, require_starttls=False,
                             ident='postcenter_email inbound')
     controller.start()

@@ -15,7 +15,24 @@ server get aiosmtpd's 552.
 import asyncio
 import logging
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
 _logger = logging.getLogger(__name__)
+
+
+class LenientSMTP(SMTP):
+    """RFC 5321 caps lines at 1,000 characters, but real senders exceed it (long HTML lines): like
+    Postfix, accept them rather than lose the mail. Message size is still capped (552)."""
+
+    line_length_limit = 1024 * 1024
+
+
+class InboundController(Controller):
+    """aiosmtpd's threaded controller, serving ``LenientSMTP``."""
+
+    def factory(self):
+        return LenientSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class StoreUnavailable(Exception):
