@@ -16,19 +16,30 @@ TEST_USERS = {
     'bench@example.com': 'bench',
 }
 
+SMTP_USERS = {'soporte@acme.example': 'smtp-password'}
+
 _servers = []
 
 
 def pytest_configure(config):
     if not config.getoption('--odoo-config', default=None):
         return
-    from tests.support.smtp import SmtpSink  # aiosmtpd lives in the Odoo venv only
+    from tests.support.smtp import AuthSmtpServer, SmtpSink  # aiosmtpd lives in the Odoo venv only
     logging.getLogger('mail.log').setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     dovecot = Dovecot(users=TEST_USERS).start()
     _servers.append(dovecot)
     sink = SmtpSink(os.path.join(dovecot.root, 'smtp-sink')).start()
     _servers.append(sink)
+    relays = {}
+    for mode in ('none', 'starttls', 'ssl'):
+        relay = AuthSmtpServer(os.path.join(dovecot.root, 'relay-' + mode), SMTP_USERS, mode,
+                               dovecot.cert_path, os.path.join(dovecot.root, 'key.pem')).start()
+        _servers.append(relay)
+        relays[mode] = relay.port
     os.environ.update({
+        'POSTCENTER_TEST_SMTP_RELAYS': ','.join('%s:%d' % item for item in relays.items()),
+        'POSTCENTER_TEST_SMTP_USER': 'soporte@acme.example',
+        'POSTCENTER_TEST_SMTP_PASSWORD': SMTP_USERS['soporte@acme.example'],
         'POSTCENTER_TEST_DOVECOT_CONFIG': dovecot.config_path,
         'POSTCENTER_TEST_SMTP_PORT': str(sink.port),
         'POSTCENTER_TEST_SMTP_SPOOL': sink.folder,

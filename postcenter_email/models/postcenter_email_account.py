@@ -6,14 +6,14 @@ from urllib.parse import urlparse
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import addresses, blocklist, forwarding, gmail, imap, progress
+from ..services import addresses, blocklist, forwarding, gmail, imap, progress, providers, smtp
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
 FETCH_LOCK = 7271  # first key of the advisory lock a fetch holds on its account
 
 MANAGERS = 'helpdesk_mgmt.group_helpdesk_manager,base.group_system'
-SECRET_FIELDS = ('imap_password',)
+SECRET_FIELDS = ('imap_password', 'smtp_password')
 
 
 class PostcenterEmailAccount(models.Model):
@@ -54,6 +54,31 @@ class PostcenterEmailAccount(models.Model):
         'res.company', string='Company', required=True,
         default=lambda self: self.env['res.company']._company_default_get('postcenter.email.account'))
     active = fields.Boolean(default=True)
+
+    # -- Sending ---------------------------------------------------------------
+    send_method = fields.Selection(
+        [('default', "Default: the platform's no-reply address"), ('smtp', 'SMTP: my own mail server')],
+        string='Sending Method', default='default', required=True,
+        help="Default: replies leave from the platform's no-reply address, with Reply-To set to this account.\n"
+             'SMTP: replies leave through your own mail server, from this account\'s address only.')
+    smtp_preset = fields.Selection(
+        [(preset.key, preset.label) for preset in providers.SMTP_PRESETS] + [('custom', 'Other server')],
+        string='SMTP Provider', default='custom')
+    smtp_host = fields.Char(string='SMTP Server')
+    smtp_port = fields.Integer(string='SMTP Port', default=465)
+    smtp_encryption = fields.Selection(
+        [('ssl', 'SSL/TLS from the start (usually port 465)'), ('starttls', 'STARTTLS (usually port 587)'),
+         ('none', 'None: not encrypted (not recommended)')],
+        string='Encryption', default='ssl', required=True,
+        help='How the connection to your SMTP server is encrypted. Gmail on port 465 encrypts from the start '
+             '(SSL/TLS); Outlook / Office 365 on port 587 starts plain and switches to TLS (STARTTLS).')
+    smtp_user = fields.Char(string='SMTP User')
+    smtp_password = fields.Char(string='SMTP Password', groups=MANAGERS, copy=False)
+    smtp_state = fields.Selection([('untested', 'Not tested'), ('ok', 'Working'), ('error', 'Error')],
+                                  string='SMTP Status', default='untested', readonly=True, copy=False)
+    smtp_last_error = fields.Text(string='SMTP Error', readonly=True, copy=False)
+    mail_server_id = fields.Many2one('ir.mail_server', string='Outgoing Mail Server', readonly=True, copy=False,
+                                     groups=MANAGERS)
 
     # -- Forwarding: Gmail's confirmation, validation ---------------------------
     gmail_confirmation_code = fields.Char(string='Gmail Confirmation Code', readonly=True, copy=False)
@@ -171,6 +196,22 @@ class PostcenterEmailAccount(models.Model):
             if not account.imap_user:
                 raise ValidationError(_('IMAP User: enter the user name, usually the email address.'))
 
+    @api.constrains('send_method', 'smtp_host', 'smtp_port')
+    def _check_smtp_settings(self):
+        for account in self.filtered(lambda a: a.send_method == 'smtp'):
+            if not (account.smtp_host or '').strip():
+                raise ValidationError(_('SMTP Server: enter the server address, e.g. smtp.gmail.com.'))
+            if not 1 <= account.smtp_port <= 65535:
+                raise ValidationError(_('SMTP Port: %s is not a port number (1 to 65535; usually 465 or 587).')
+                                      % account.smtp_port)
+
+    @api.onchange('smtp_preset')
+    def _onchange_smtp_preset(self):
+        preset = providers.smtp_preset(self.smtp_preset)
+        if preset:
+            self.smtp_host, self.smtp_port, self.smtp_encryption = preset.host, preset.port, preset.encryption
+            self.smtp_user = self.smtp_user or self.email
+
     @api.constrains('blocked_senders')
     def _check_blocked_senders(self):
         for account in self:
@@ -189,7 +230,9 @@ class PostcenterEmailAccount(models.Model):
         vals = self._normalize_vals(vals)
         if vals.get('connection_type') == 'forward' and not vals.get('forward_address') and vals.get('email'):
             vals['forward_address'] = self._new_forward_address(vals['email'])
-        return super().create(vals)
+        account = super().create(vals)
+        account._sync_mail_server()
+        return account
 
     @api.multi
     def write(self, vals):
@@ -203,7 +246,12 @@ class PostcenterEmailAccount(models.Model):
             vals['state'] = 'connected'
         elif connection_fields & set(vals) and 'state' not in vals:
             vals['state'] = 'not_validated'
+        smtp_fields = {'send_method', 'smtp_host', 'smtp_port', 'smtp_encryption', 'smtp_user', 'smtp_password'}
+        if smtp_fields & set(vals) and 'smtp_state' not in vals:
+            vals['smtp_state'] = 'untested'
         result = super().write(vals)
+        if smtp_fields & set(vals) or 'name' in vals:
+            self._sync_mail_server()
         if vals.get('connection_type') == 'forward':
             for account in self.filtered(lambda record: not record.forward_address):
                 account.forward_address = self._new_forward_address(account.email)
@@ -503,6 +551,65 @@ class PostcenterEmailAccount(models.Model):
         for account in self._forwarding_accounts(addresses):
             receipts |= account._receive(raw)
         return receipts
+
+    # ------------------------------------------------------------------
+    # Sending through the account's own SMTP server
+    # ------------------------------------------------------------------
+
+    @api.multi
+    def _sync_mail_server(self):
+        """Keep one ``ir.mail_server`` per account that sends by SMTP. It is archived from the start, so that
+        Odoo never picks it as the default server for other mail; replies name it explicitly."""
+        for account in self.sudo():
+            if account.send_method != 'smtp':
+                if account.mail_server_id:
+                    server = account.mail_server_id
+                    account.mail_server_id = False
+                    server.unlink()
+                continue
+            values = {'name': _('Email account: %s') % account.name, 'smtp_host': account.smtp_host,
+                      'smtp_port': account.smtp_port, 'smtp_encryption': account.smtp_encryption,
+                      'smtp_user': account.smtp_user or False, 'smtp_pass': account.smtp_password or False,
+                      'active': False, 'sequence': 1000}
+            if account.mail_server_id:
+                account.mail_server_id.write(values)
+            else:
+                account.mail_server_id = self.env['ir.mail_server'].sudo().create(values)
+
+    @api.model
+    def _describe_smtp_error(self, error, host, port):
+        """Plain, translated words for an SMTP ``MailServerError``."""
+        messages = {
+            'dns': _('The SMTP server name "%(host)s" could not be found. Check the SMTP server address.'),
+            'refused': _('The SMTP server %(host)s refused the connection on port %(port)s. Check the port and the '
+                         'encryption (465: SSL/TLS from the start; 587: STARTTLS).'),
+            'timeout': _('The SMTP server %(host)s did not answer in time on port %(port)s. Check the port and the '
+                         'encryption (465: SSL/TLS from the start; 587: STARTTLS).'),
+            'tls': _('The secure connection (SSL/TLS) with %(host)s failed. Check the encryption for this port '
+                     '(465: SSL/TLS from the start; 587: STARTTLS). Server said: %(detail)s'),
+            'auth': _('The SMTP server %(host)s rejected the user name or password (%(detail)s). Gmail and Outlook '
+                      'need an app password when two-step verification is on.'),
+        }
+        template = messages.get(error.kind, _('The SMTP server %(host)s could not be used: %(detail)s'))
+        return template % {'host': host, 'port': port, 'detail': error.detail}
+
+    @api.multi
+    def action_test_smtp(self):
+        """Connect to the account's SMTP server, log in and quit; record the outcome in plain words."""
+        for account in self:
+            if account.send_method != 'smtp':
+                raise UserError(_('"%s" sends through the platform\'s server: there is no SMTP server to test.')
+                                % account.name)
+            try:
+                smtp.check_login(account.smtp_host, account.smtp_port, account.smtp_encryption, account.smtp_user,
+                                 account.sudo().smtp_password, timeout=self._imap_timeout())
+            except MailServerError as error:
+                account.write({'smtp_state': 'error',
+                               'smtp_last_error': self._describe_smtp_error(error, account.smtp_host,
+                                                                            account.smtp_port)})
+            else:
+                account.write({'smtp_state': 'ok', 'smtp_last_error': False})
+        return True
 
     @api.multi
     def _note_gmail_confirmation(self, code, link):

@@ -29,3 +29,16 @@ def guess_imap_preset(address):
         if domain in preset.domains:
             return preset
     return None
+
+
+SmtpPreset = namedtuple('SmtpPreset', 'key label host port encryption')
+
+SMTP_PRESETS = (
+    SmtpPreset('gmail', 'Gmail / Google Workspace', 'smtp.gmail.com', 465, 'ssl'),
+    SmtpPreset('outlook', 'Outlook / Office 365', 'smtp.office365.com', 587, 'starttls'),
+)
+
+
+def smtp_preset(key):
+    """The SMTP preset called ``key``, or ``None``."""
+    return {preset.key: preset for preset in SMTP_PRESETS}.get(key)

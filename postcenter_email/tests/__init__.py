@@ -5,4 +5,5 @@ from . import test_fetch
 from . import test_options
 from . import test_hostile
 from . import test_forwarding
+from . import test_sending
 from . import test_translation
