@@ -1,3 +1,5 @@
+from email.utils import formataddr
+
 from odoo import _, api, fields, models, tools
 
 from ..services import conversation
@@ -24,6 +26,26 @@ class HelpdeskTicket(models.Model):
         self.ensure_one()
         base = self.env['ir.config_parameter'].sudo().get_param('web.base.url') or ''
         return '%s/web#id=%d&model=helpdesk.ticket&view_type=form' % (base, self.id)
+
+    @api.multi
+    def message_get_email_values(self, notif_mail=None):
+        """Replies on an Email-channel ticket leave as its account: from the account's name and address through
+        its own SMTP server, or from the platform's no-reply address with Reply-To the account (default
+        method); with References to the conversation, so the customer's mail client threads them."""
+        values = super().message_get_email_values(notif_mail)
+        account = self.email_account_id.sudo()
+        if not account:
+            return values
+        mailbox = formataddr((account.name, account.email))
+        if account.send_method == 'smtp' and account.mail_server_id:
+            values.update(email_from=mailbox, reply_to=mailbox, mail_server_id=account.mail_server_id.id)
+        else:
+            values.update(email_from=formataddr((account.name, account._validation_sender())), reply_to=mailbox)
+        references = self.env['postcenter.email.receipt'].sudo().search(
+            [('ticket_id', '=', self.id)], order='id desc', limit=10).mapped('message_key')
+        if references:
+            values['references'] = ' '.join(reversed(references))
+        return values
 
     # ------------------------------------------------------------------
     # Email channel (called by postcenter.email.receipt)

@@ -6,4 +6,5 @@ from . import test_options
 from . import test_hostile
 from . import test_forwarding
 from . import test_sending
+from . import test_replies
 from . import test_translation
