@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import addresses, blocklist, forwarding, gmail, imap, progress, providers, smtp
+from ..services import addresses, blocklist, forwarding, gmail, imap, progress, providers, signature, smtp
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
@@ -79,6 +79,11 @@ class PostcenterEmailAccount(models.Model):
     smtp_last_error = fields.Text(string='SMTP Error', readonly=True, copy=False)
     mail_server_id = fields.Many2one('ir.mail_server', string='Outgoing Mail Server', readonly=True, copy=False,
                                      groups=MANAGERS)
+
+    signature = fields.Html(
+        string='Email Signature', sanitize=True,
+        help='Goes under the replies of this account. The buttons insert placeholders filled with the data of '
+             'the agent who sends: a line whose data is missing disappears with its label.')
 
     # -- Forwarding: Gmail's confirmation, validation ---------------------------
     gmail_confirmation_code = fields.Char(string='Gmail Confirmation Code', readonly=True, copy=False)
@@ -610,6 +615,36 @@ class PostcenterEmailAccount(models.Model):
             else:
                 account.write({'smtp_state': 'ok', 'smtp_last_error': False})
         return True
+
+    @api.multi
+    def action_insert_placeholder(self):
+        """Signature buttons: add ``{{placeholder}}`` (from the button's context) at the end of the signature."""
+        name = self.env.context.get('placeholder')
+        if name not in signature.PLACEHOLDERS:
+            raise UserError(_('Unknown placeholder.'))
+        for account in self:
+            current = account.signature or ''
+            token = '{{%s}}' % name
+            if current.endswith('</p>'):
+                account.signature = current[:-4] + ' ' + token + '</p>'
+            else:
+                account.signature = '%s<p>%s</p>' % (current, token)
+        return True
+
+    @api.multi
+    def _signature_for(self, user):
+        """The account's signature filled with ``user``'s data ('' when the account has none)."""
+        self.ensure_one()
+        if not self.signature:
+            return ''
+        partner = user.partner_id
+        first, last = signature.split_name(user.name)
+        region = partner.country_id.code or user.company_id.country_id.code
+        return signature.render(self.signature, {
+            'agent_first_name': first, 'agent_last_name': last, 'agent_email': user.email or '',
+            'agent_phone': signature.international_phone(partner.phone or partner.mobile or '', region),
+            'agent_job_title': partner.function or '',
+        })
 
     @api.multi
     def _note_gmail_confirmation(self, code, link):

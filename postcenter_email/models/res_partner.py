@@ -30,6 +30,17 @@ class ResPartner(models.Model):
         return self.with_context(tracking_disable=True, install_mode=True).create(
             {'name': name or address, 'email': address})
 
+    @api.model
+    def _notify_prepare_template_context(self, message):
+        """Replies of an Email-channel ticket are signed with its account's signature, filled with the agent's data."""
+        context = super()._notify_prepare_template_context(message)
+        record = context.get('record')
+        account = getattr(record, 'email_account_id', False) if record else False
+        author = message.author_id.user_ids[:1]
+        if account and account.signature and author:
+            context['signature'] = account.sudo()._signature_for(author)
+        return context
+
     @api.multi
     def _notify_by_chat(self, message):
         """Nobody to tell: skip formatting the message for the bus (Odoo formats it even for no one)."""

@@ -7,7 +7,8 @@ from .common import IngestCase, make_email, read_spool, real_smtp_delivery
 from .test_sending import relays
 
 
-class TestReplies(IngestCase):
+class ReplyCase(IngestCase):
+    """A ticket opened by a customer's email, a platform SMTP server (the test sink) to send replies through."""
 
     def setUp(self):
         super().setUp()
@@ -31,6 +32,9 @@ class TestReplies(IngestCase):
             self.ticket.message_post(body=text, message_type='comment', subtype='mail.mt_comment')
             self.cr.commit()
             self.env['mail.mail'].process_email_queue()
+
+
+class TestReplies(ReplyCase):
 
     def test_default_method_from_the_platform_with_reply_to_the_account(self):
         sent = self.reply()
@@ -66,3 +70,46 @@ class TestReplies(IngestCase):
         message = through_relay[0][2]
         self.assertEqual(message['From'].addresses[0].addr_spec, self.account.email)
         self.assertNotIn('noreply', str(message['From']))
+
+
+class TestSignature(ReplyCase):
+
+    def setUp(self):
+        super().setUp()
+        self.account.signature = '<p>{{agent_first_name}} {{agent_last_name}}<br>{{agent_job_title}}<br>' \
+                                 'Teléfono: {{agent_phone}}<br>{{agent_email}}</p>'
+        self.agent = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Marta Rojas Díaz', 'login': 'marta', 'email': 'marta@acme.cl',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_user').id])]})
+        self.agent.partner_id.write({'function': 'Ejecutiva de soporte',
+                                     'country_id': self.env.ref('base.es').id})
+
+    def sent_body(self):
+        before = len(read_spool(self.spool))
+        with real_smtp_delivery():
+            self.ticket.sudo(self.agent).message_post(body='Le ayudo', message_type='comment',
+                                                      subtype='mail.mt_comment')
+            self.cr.commit()
+            self.env['mail.mail'].process_email_queue()
+        message = read_spool(self.spool)[before:][0][2]
+        return message.get_body(('html',)).get_content()
+
+    def test_signature_with_the_agents_data(self):
+        self.agent.partner_id.phone = '612345678'
+        body = self.sent_body()
+        self.assertIn('Marta Rojas Díaz', body)
+        self.assertIn('Ejecutiva de soporte', body)
+        self.assertIn('Teléfono: +34 612 34 56 78', body)
+        self.assertIn('marta@acme.cl', body)
+        self.assertNotIn('{{', body)
+
+    def test_signature_without_phone_has_no_label(self):
+        body = self.sent_body()
+        self.assertIn('Marta Rojas Díaz', body)
+        self.assertNotIn('Teléfono', body)
+        self.assertNotIn('{{', body)
+
+    def test_placeholder_buttons(self):
+        self.account.signature = '<p>Saludos,</p>'
+        self.account.with_context(placeholder='agent_first_name').action_insert_placeholder()
+        self.assertEqual(self.account.signature, '<p>Saludos, {{agent_first_name}}</p>')
