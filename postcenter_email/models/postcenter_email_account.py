@@ -3,7 +3,7 @@ import logging
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..services import addresses, blocklist, forwarding, gmail, imap, progress, providers, signature, smtp
@@ -80,6 +80,10 @@ class PostcenterEmailAccount(models.Model):
     mail_server_id = fields.Many2one('ir.mail_server', string='Outgoing Mail Server', readonly=True, copy=False,
                                      groups=MANAGERS)
 
+    include_chain = fields.Boolean(
+        string='Include Email Chain',
+        help='Replies carry the last 10 emails of the conversation as a quoted history (newest first); '
+             'otherwise only the new text.')
     signature = fields.Html(
         string='Email Signature', sanitize=True,
         help='Goes under the replies of this account. The buttons insert placeholders filled with the data of '
@@ -645,6 +649,22 @@ class PostcenterEmailAccount(models.Model):
             'agent_phone': signature.international_phone(partner.phone or partner.mobile or '', region),
             'agent_job_title': partner.function or '',
         })
+
+    @api.multi
+    def _email_chain(self, message, limit=10):
+        """The last ``limit`` emails of ``message``'s ticket before it, quoted newest first (HTML)."""
+        self.ensure_one()
+        earlier = self.env['mail.message'].sudo().search([
+            ('model', '=', message.model), ('res_id', '=', message.res_id), ('id', '<', message.id),
+            ('message_type', 'in', ('email', 'comment')), ('subtype_id', '=', self.env.ref('mail.mt_comment').id),
+        ], order='id desc', limit=limit)
+        quoted = []
+        for previous in earlier:
+            author = previous.author_id.name or previous.email_from or ''
+            header = _('On %s, %s wrote:') % (previous.date, author)
+            quoted.append('<p class="o_postcenter_chain_header">%s</p><blockquote>%s</blockquote>'
+                          % (tools.html_escape(header), previous.body or ''))
+        return ''.join(quoted)
 
     @api.multi
     def _note_gmail_confirmation(self, code, link):

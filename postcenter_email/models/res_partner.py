@@ -32,13 +32,19 @@ class ResPartner(models.Model):
 
     @api.model
     def _notify_prepare_template_context(self, message):
-        """Replies of an Email-channel ticket are signed with its account's signature, filled with the agent's data."""
+        """Replies of an Email-channel ticket are signed with its account's signature, filled with the agent's data,
+        and followed by the email chain when the account includes it (the template's closing slot)."""
         context = super()._notify_prepare_template_context(message)
         record = context.get('record')
         account = getattr(record, 'email_account_id', False) if record else False
+        if not account:
+            return context
+        account = account.sudo()
         author = message.author_id.user_ids[:1]
-        if account and account.signature and author:
-            context['signature'] = account.sudo()._signature_for(author)
+        if account.signature and author:
+            context['signature'] = account._signature_for(author)
+        if account.include_chain:
+            context['signature'] = (context.get('signature') or '') + account._email_chain(message)
         return context
 
     @api.multi

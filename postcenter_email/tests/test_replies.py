@@ -1,7 +1,6 @@
 """Agents' replies leave as the account, threaded, through the platform's server or the account's own."""
-import email
-import email.policy
 import os
+import re
 
 from .common import IngestCase, make_email, read_spool, real_smtp_delivery
 from .test_sending import relays
@@ -113,3 +112,40 @@ class TestSignature(ReplyCase):
         self.account.signature = '<p>Saludos,</p>'
         self.account.with_context(placeholder='agent_first_name').action_insert_placeholder()
         self.assertEqual(self.account.signature, '<p>Saludos, {{agent_first_name}}</p>')
+
+
+class TestEmailChain(ReplyCase):
+
+    def converse(self, rounds):
+        """``rounds`` more emails on the ticket, alternating agent replies and customer emails."""
+        for number in range(rounds):
+            if number % 2:
+                self.ticket.message_post(body='<p>agente %d</p>' % number, message_type='comment',
+                                         subtype='mail.mt_comment')
+            else:
+                self.mailbox.append(make_email(subject='%s [%s]' % ('Re: Mi pedido', self.ticket.number),
+                                               body='cliente %d' % number))
+                self.fetch()
+
+    def last_body(self):
+        before = len(read_spool(self.spool))
+        self.post('<p>respuesta nueva</p>')
+        return read_spool(self.spool)[before:][-1][2].get_body(('html',)).get_content()
+
+    def test_chain_on_quotes_exactly_the_last_ten_newest_first(self):
+        self.account.include_chain = True
+        self.converse(12)
+        body = self.last_body()
+        self.assertIn('respuesta nueva', body)
+        self.assertEqual(body.count('o_postcenter_chain_header'), 10)
+        self.assertLess(body.index('agente 11'), body.index('cliente 10'))
+        self.assertIsNone(re.search(r'cliente 0(?!\d)', body))
+        self.assertIsNone(re.search(r'agente 1(?!\d)', body))
+        self.assertIn('wrote:', body)
+
+    def test_chain_off_sends_only_the_new_text(self):
+        self.converse(3)
+        body = self.last_body()
+        self.assertIn('respuesta nueva', body)
+        self.assertNotIn('o_postcenter_chain_header', body)
+        self.assertNotIn('cliente 0', body)
