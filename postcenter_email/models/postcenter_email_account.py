@@ -179,9 +179,9 @@ class PostcenterEmailAccount(models.Model):
         vals = dict(vals)
         if vals.get('email'):
             vals['email'] = self._normalize_email_field(vals['email'], _('Email'))
-        for key in ('name', 'imap_host', 'imap_user'):
-            if isinstance(vals.get(key), str):
-                vals[key] = vals[key].strip()
+        for key in ('name', 'imap_host', 'imap_user', 'smtp_host', 'smtp_user'):
+            if isinstance(vals.get(key), str):  # one line: these end up in mail headers (From, Reply-To)
+                vals[key] = ' '.join(vals[key].split())
         return vals
 
     @api.constrains('email')

@@ -55,6 +55,15 @@ class TestReplies(ReplyCase):
         self.assertEqual(len(self.tickets()), 1)
         self.assertEqual(len(self.emails(self.ticket)), 2)
 
+    def test_no_header_injection_through_the_account_name(self):
+        self.account.write({'name': 'Soporte\r\nBcc: espia@evil.example'})
+        self.account.invalidate_cache()
+        self.assertEqual(self.account.name, 'Soporte Bcc: espia@evil.example')
+        mail_from, rcpt, message = self.reply()[0]
+        self.assertEqual(rcpt, ['ana@cliente.cl'])
+        self.assertIsNone(message['Bcc'])
+        self.assertEqual(len(message['From'].addresses), 1)
+
     def test_own_smtp_sends_from_the_account_only(self):
         self.account.write({'send_method': 'smtp', 'smtp_host': 'localhost', 'smtp_port': relays()['starttls'],
                             'smtp_encryption': 'starttls', 'smtp_user': os.environ['POSTCENTER_TEST_SMTP_USER'],
