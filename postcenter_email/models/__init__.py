@@ -7,3 +7,4 @@ from . import postcenter_email_failed
 from . import helpdesk_ticket
 from . import res_partner
 from . import mail_thread
+from . import mail_mail

@@ -1,6 +1,7 @@
 from email.utils import formataddr
 
 from odoo import _, api, fields, models, tools
+from odoo.tools.safe_eval import safe_eval
 
 from ..services import conversation
 
@@ -19,6 +20,23 @@ class HelpdeskTicket(models.Model):
     important_keywords = fields.Char(string='Important Keywords Found', readonly=True)
     is_ignored = fields.Boolean(string='Ignored', index=True, track_visibility='onchange',
                                 help='Ignored tickets are out of the default view of the agents.')
+
+    failed_mail_count = fields.Integer(compute='_compute_failed_mail_count', string='Failed Emails')
+
+    @api.multi
+    def _compute_failed_mail_count(self):
+        Mail = self.env['mail.mail'].sudo()
+        for ticket in self:
+            ticket.failed_mail_count = Mail.search_count([
+                ('model', '=', 'helpdesk.ticket'), ('res_id', '=', ticket.id), ('state', '=', 'exception')])
+
+    @api.multi
+    def action_resend_failed(self):
+        """Queue again, at once, the replies of the ticket that could not be sent."""
+        mails = self.env['mail.mail'].sudo().search([
+            ('model', '=', 'helpdesk.ticket'), ('res_id', 'in', self.ids), ('state', '=', 'exception')])
+        mails.write({'state': 'outgoing', 'postcenter_attempts': 0, 'scheduled_date': False})
+        return True
 
     @api.multi
     def postcenter_backend_url(self):
@@ -42,9 +60,13 @@ class HelpdeskTicket(models.Model):
         else:
             values.update(email_from=formataddr((account.name, account._validation_sender())), reply_to=mailbox)
         references = self.env['postcenter.email.receipt'].sudo().search(
-            [('ticket_id', '=', self.id)], order='id desc', limit=10).mapped('message_key')
+            [('ticket_id', '=', self.id), ('status', 'in', ('ticket', 'reply'))], order='id desc', limit=10
+        ).mapped('message_key')
         if references:
             values['references'] = ' '.join(reversed(references))
+            headers = safe_eval(values.get('headers') or '{}')
+            headers['In-Reply-To'] = references[0]
+            values['headers'] = repr(headers)
         return values
 
     # ------------------------------------------------------------------

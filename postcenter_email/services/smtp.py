@@ -68,3 +68,29 @@ def check_login(host, port, encryption, user, password, timeout=DEFAULT_TIMEOUT,
             except Exception:
                 pass
         raise classify(error) from error
+
+
+_TEXT_KINDS = (
+    ('auth', ('535', '534', 'authentication', 'username and password not accepted')),
+    ('tls', ('ssl', 'tls', 'wrong version number', 'certificate')),
+    ('refused', ('connection refused', 'errno 111')),
+    ('timeout', ('timed out', 'timeout')),
+    ('dns', ('name or service not known', 'nodename nor servname', 'getaddrinfo')),
+    ('recipient', ('550', '551', '553', '554', 'recipient', 'mailbox unavailable')),
+)
+
+
+def failure_kind(reason):
+    """What kind of failure Odoo's ``failure_reason`` (an exception or its text) is: 'auth', 'tls', ..., 'unknown'."""
+    if isinstance(reason, Exception):
+        return classify(reason).kind
+    text = str(reason or '').lower()
+    for kind, words in _TEXT_KINDS:
+        if any(word in text for word in words):
+            return kind
+    return 'unknown'
+
+
+def retry_delay_minutes(attempt):
+    """Minutes to wait before sending again after the ``attempt``-th failure: 2, 4, 8, 16, 32, then hourly."""
+    return min(2 ** max(1, attempt), 60)

@@ -1,8 +1,15 @@
 """Agents' replies leave as the account, threaded, through the platform's server or the account's own."""
 import os
 import re
+import socket
 
-from .common import IngestCase, make_email, read_spool, real_smtp_delivery
+from aiosmtpd.controller import Controller
+
+from odoo import fields
+
+from odoo.addons.postcenter_email.models.mail_mail import MAX_ATTEMPTS
+
+from .common import IngestCase, closed_port, make_email, read_spool, real_smtp_delivery
 from .test_sending import relays
 
 
@@ -44,6 +51,7 @@ class TestReplies(ReplyCase):
         self.assertEqual(message['From'].addresses[0].display_name, 'Soporte')
         self.assertEqual(message['Reply-To'].addresses[0].addr_spec, self.account.email)
         self.assertIn(self.first['Message-ID'], message['References'])
+        self.assertEqual(message['In-Reply-To'], self.first['Message-ID'])
 
     def test_customer_answer_threads_back_into_the_ticket(self):
         _from, _rcpt, sent = self.reply()[0]
@@ -158,3 +166,77 @@ class TestEmailChain(ReplyCase):
         self.assertIn('respuesta nueva', body)
         self.assertNotIn('o_postcenter_chain_header', body)
         self.assertNotIn('cliente 0', body)
+
+
+class TestSendingFailures(ReplyCase):
+
+    def setUp(self):
+        super().setUp()
+        self.account.write({'send_method': 'smtp', 'smtp_host': 'localhost', 'smtp_port': relays()['starttls'],
+                            'smtp_encryption': 'starttls', 'smtp_user': os.environ['POSTCENTER_TEST_SMTP_USER'],
+                            'smtp_password': 'wrong-password'})
+        self.relay_folder = os.path.join(os.path.dirname(self.spool), 'relay-starttls')
+
+    def reply_mail(self):
+        return self.env['mail.mail'].sudo().search([('model', '=', 'helpdesk.ticket'),
+                                                    ('res_id', '=', self.ticket.id)], order='id desc', limit=1)
+
+    def notes(self):
+        return self.ticket.message_ids.filtered(lambda m: 'could not be sent' in (m.body or ''))
+
+    def run_queue(self):
+        self.cr.commit()
+        with real_smtp_delivery():
+            self.env['mail.mail'].process_email_queue()
+        self.refresh()
+
+    def test_wrong_password_is_retried_with_backoff_then_resent_by_hand(self):
+        self.post('Respuesta que no sale')
+        mail = self.reply_mail()
+        self.assertEqual((mail.state, mail.postcenter_attempts), ('outgoing', 1))
+        self.assertGreater(mail.scheduled_date, fields.Datetime.now())
+        self.assertIn('rejected the user name or password', mail.failure_reason)
+        self.assertEqual(len(self.notes()), 1)
+        self.assertIn('rejected the user name or password', self.notes().body)
+        for attempt in range(2, MAX_ATTEMPTS + 1):
+            mail.scheduled_date = False
+            self.run_queue()
+            self.assertEqual(mail.postcenter_attempts, attempt)
+        self.assertEqual(mail.state, 'exception', 'kept, never dropped')
+        self.assertEqual(self.ticket.failed_mail_count, 1)
+        self.assertIn('Resend Failed Emails', self.notes()[0].body)
+        self.account.write({'smtp_password': os.environ['POSTCENTER_TEST_SMTP_PASSWORD']})
+        before = len(read_spool(self.relay_folder))
+        self.ticket.action_resend_failed()
+        self.run_queue()
+        self.assertEqual(mail.exists() and mail.state or 'sent (deleted)', 'sent (deleted)')
+        self.assertEqual(len(read_spool(self.relay_folder)), before + 1)
+
+    def test_server_down_and_tls_mismatch_in_plain_words(self):
+        self.account.write({'smtp_password': os.environ['POSTCENTER_TEST_SMTP_PASSWORD'], 'smtp_encryption': 'ssl'})
+        self.env['ir.config_parameter'].set_param('postcenter_email.imap_timeout', '2')
+        self.post('TLS equivocado')
+        self.assertIn('secure connection', self.reply_mail().failure_reason)
+        self.account.write({'smtp_encryption': 'starttls', 'smtp_port': closed_port()})
+        self.post('Servidor caído')
+        self.assertIn('refused the connection', self.reply_mail().failure_reason)
+
+    def test_recipient_refused(self):
+        class Refusing:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                return '550 5.1.1 <%s>: mailbox unavailable' % address
+        relay = Controller(Refusing(), hostname='127.0.0.1', port=free_port())
+        relay.start()
+        self.addCleanup(relay.stop)
+        self.account.write({'smtp_host': '127.0.0.1', 'smtp_port': relay.port, 'smtp_encryption': 'none',
+                            'smtp_user': False, 'smtp_password': False})
+        self.post('Destinatario rechazado')
+        mail = self.reply_mail()
+        self.assertEqual(mail.state, 'outgoing')
+        self.assertIn('refused the recipient address', mail.failure_reason)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
