@@ -4,6 +4,8 @@
 next run; the others (a refused password, a TLS mismatch) need the admin.
 Each has a ``kind`` that the Odoo layer turns into a translated sentence.
 """
+import socket
+import ssl
 
 
 class MailServerError(Exception):
@@ -51,3 +53,17 @@ class ProtocolFailure(MailServerError):
 
 class NetworkFailure(MailServerError):
     kind = 'network'
+
+
+def from_transport(error, text=str):
+    """The failure of the connection itself (name, refusal, timeout, TLS), whatever the protocol spoken
+    over it; ``None`` for anything else. ``text`` gives the error's words."""
+    if isinstance(error, socket.gaierror):
+        return HostNotFound(text(error))
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return ConnectionTimeout(text(error) or 'timed out')
+    if isinstance(error, ConnectionRefusedError):
+        return ConnectionRefused(text(error))
+    if isinstance(error, ssl.SSLError):
+        return TlsFailure(text(error))
+    return None

@@ -3,7 +3,6 @@
 Every failure leaves here as one of ``services.exceptions``, never as a raw
 socket, SSL or IMAP error.
 """
-import socket
 import ssl
 
 import imapclient
@@ -20,14 +19,9 @@ def classify(error):
         return error
     if isinstance(error, LoginError):
         return exceptions.AuthenticationFailed(_text(error))
-    if isinstance(error, socket.gaierror):
-        return exceptions.HostNotFound(_text(error))
-    if isinstance(error, (socket.timeout, TimeoutError)):
-        return exceptions.ConnectionTimeout(_text(error) or 'timed out')
-    if isinstance(error, ConnectionRefusedError):
-        return exceptions.ConnectionRefused(_text(error))
-    if isinstance(error, ssl.SSLError):
-        return exceptions.TlsFailure(_text(error))
+    transport = exceptions.from_transport(error, _text)
+    if transport:
+        return transport
     if isinstance(error, IMAPClientAbortError):
         return exceptions.NetworkFailure(_text(error))
     if isinstance(error, IMAPClientError):

@@ -4,7 +4,6 @@ Mail itself leaves through Odoo's ``ir.mail_server`` (one per such account); thi
 "Test" button uses, so that it answers in seconds and in plain words.
 """
 import smtplib
-import socket
 import ssl
 
 from . import exceptions
@@ -21,14 +20,9 @@ def classify(error):
         return exceptions.AuthenticationFailed(_reply(error))
     if isinstance(error, smtplib.SMTPNotSupportedError):
         return exceptions.ProtocolFailure(str(error))
-    if isinstance(error, socket.gaierror):
-        return exceptions.HostNotFound(str(error))
-    if isinstance(error, (socket.timeout, TimeoutError)):
-        return exceptions.ConnectionTimeout(str(error) or 'timed out')
-    if isinstance(error, ConnectionRefusedError):
-        return exceptions.ConnectionRefused(str(error))
-    if isinstance(error, ssl.SSLError):
-        return exceptions.TlsFailure(str(error))
+    transport = exceptions.from_transport(error)
+    if transport:
+        return transport
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return exceptions.NetworkFailure(str(error) or 'the server closed the connection')
     if isinstance(error, smtplib.SMTPException):
