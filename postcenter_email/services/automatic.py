@@ -63,6 +63,11 @@ def automatic_reason(message):
         return 'auto-reply'
     if is_bounce(message):
         return 'bounce'
-    if _NO_REPLY.match(local_part(rfc822.sender(message)[1])):
+    if looks_automatic_address(rfc822.sender(message)[1]):
         return 'no-reply-sender'
     return None
+
+
+def looks_automatic_address(address):
+    """A no-reply, mailer-daemon or bounce address: nobody reads what is sent to it."""
+    return bool(_NO_REPLY.match(local_part(address)))
