@@ -6,7 +6,7 @@
     'license': 'AGPL-3',
     'author': 'PostCenter',
     'website': 'https://postcenter.io',
-    'depends': ['helpdesk_mgmt'],
+    'depends': ['helpdesk_mgmt', 'resource'],
     'external_dependencies': {
         'python': ['imapclient', 'email_validator'],
     },
@@ -15,6 +15,8 @@
         'security/ir.model.access.csv',
         'data/ir_cron.xml',
         'data/mail_template.xml',
+        'data/mail_message_subtype.xml',
+        'data/autoreply_data.xml',
         'views/assets.xml',
         'wizards/postcenter_email_account_wizard_views.xml',
         'views/postcenter_email_account_views.xml',

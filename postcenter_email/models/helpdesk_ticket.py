@@ -1,9 +1,14 @@
+import logging
 from email.utils import formataddr
 
 from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
-from ..services import conversation
+from ..services import conversation, sla
+
+_logger = logging.getLogger(__name__)
+AUTOMATIC_HEADERS = {'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All'}
 
 
 class HelpdeskTicket(models.Model):
@@ -22,6 +27,39 @@ class HelpdeskTicket(models.Model):
                                 help='Ignored tickets are out of the default view of the agents.')
 
     failed_mail_count = fields.Integer(compute='_compute_failed_mail_count', string='Failed Emails')
+
+    # -- Service times (the scheduled actions look only at the deadlines that have passed) ------------
+    customer_waiting_since = fields.Datetime(
+        string='Customer Waiting Since', readonly=True, copy=False,
+        help='When the oldest customer email that no agent has answered yet arrived.')
+    sla_deadline = fields.Datetime(
+        string='Answer Due By', readonly=True, copy=False,
+        help="When the customer's email becomes late: its arrival plus the account's response time (SLA).")
+    is_late = fields.Boolean(
+        string='Late', readonly=True, copy=False,
+        help='The customer has waited longer than the response time (SLA) of the account for an agent\'s answer. '
+             'An answer from an agent clears it.')
+    agent_waiting_since = fields.Datetime(
+        string='Waiting for the Customer Since', readonly=True, copy=False,
+        help="When an agent last answered; the ticket waits for the customer's reply.")
+    autoclose_deadline = fields.Datetime(
+        string='Closes Automatically On', readonly=True, copy=False,
+        help='Without an answer from the customer by then, the ticket is closed automatically.')
+
+    @api.model_cr
+    def init(self):
+        """Indexes of the due-only look-ups: the scheduled actions read the tickets whose deadline has passed
+        and nothing else; and the "new customer" check."""
+        super().init()
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS helpdesk_ticket_postcenter_sla_due_idx
+                ON helpdesk_ticket (sla_deadline) WHERE sla_deadline IS NOT NULL AND is_late IS NOT TRUE""")
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS helpdesk_ticket_postcenter_autoclose_due_idx
+                ON helpdesk_ticket (autoclose_deadline) WHERE autoclose_deadline IS NOT NULL""")
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS helpdesk_ticket_postcenter_account_partner_idx
+                ON helpdesk_ticket (email_account_id, partner_id) WHERE email_account_id IS NOT NULL""")
 
     @api.multi
     def _compute_failed_mail_count(self):
@@ -62,10 +100,13 @@ class HelpdeskTicket(models.Model):
         references = self.env['postcenter.email.receipt'].sudo().search(
             [('ticket_id', '=', self.id), ('status', 'in', ('ticket', 'reply'))], order='id desc', limit=10
         ).mapped('message_key')
+        headers = safe_eval(values.get('headers') or '{}')
         if references:
             values['references'] = ' '.join(reversed(references))
-            headers = safe_eval(values.get('headers') or '{}')
             headers['In-Reply-To'] = references[0]
+        if notif_mail and notif_mail.subtype_id == self.env.ref('postcenter_email.mt_autoreply'):
+            headers.update(AUTOMATIC_HEADERS)  # RFC 3834: other robots must not answer it
+        if headers:
             values['headers'] = repr(headers)
         return values
 
@@ -91,6 +132,7 @@ class HelpdeskTicket(models.Model):
             'is_important': bool(found),
             'important_keywords': ', '.join(found),
         }
+        values.update(self._postcenter_response_clock(account, fields.Datetime.now()))
         if partner:  # the customer follows the ticket (set at creation: cheaper than message_subscribe)
             values['message_follower_ids'] = self.env['mail.followers']._add_follower_command(
                 self._name, [], {partner.id: None}, {})[0]
@@ -149,3 +191,240 @@ class HelpdeskTicket(models.Model):
             tools.html_escape(_('An email of this ticket could not be delivered. The mail server said:')),
             tools.html_escape(details))
         self.message_post(body=body, message_type='comment', subtype='mail.mt_note', author_id=False)
+
+    # ------------------------------------------------------------------
+    # Service times: the response clock (SLA) and the auto-close clock
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _postcenter_response_clock(self, account, now):
+        """Values that start the response clock of ``account`` at ``now`` (a customer's email arrived)."""
+        start = fields.Datetime.from_string(now)
+        due = sla.deadline(start, account.sla_time, account.sla_unit)
+        return {'customer_waiting_since': now, 'sla_deadline': fields.Datetime.to_string(due) if due else False,
+                'is_late': False}
+
+    @api.multi
+    def _postcenter_customer_wrote(self, now):
+        """A customer's email arrived: the ticket no longer waits for the customer, and the response clock
+        runs from the oldest email still unanswered (a second email does not restart it)."""
+        self.ensure_one()
+        values = {}
+        if self.agent_waiting_since or self.autoclose_deadline:
+            values.update(agent_waiting_since=False, autoclose_deadline=False)
+        if not self.customer_waiting_since:
+            values.update(self._postcenter_response_clock(self.email_account_id, now))
+        if values:
+            self.sudo().write(values)
+
+    @api.multi
+    def _postcenter_agent_answered(self, now):
+        """An agent answered the customer: the response clock stops (late no more) and, when the account
+        closes unanswered tickets, the auto-close clock starts."""
+        self.ensure_one()
+        account = self.sudo().email_account_id
+        due = sla.deadline(fields.Datetime.from_string(now), account.autoclose_time, account.autoclose_unit) \
+            if account.autoclose_enabled and not self.stage_id.closed else None
+        self.sudo().write({
+            'customer_waiting_since': False, 'sla_deadline': False, 'is_late': False,
+            'agent_waiting_since': now if not self.stage_id.closed else False,
+            'autoclose_deadline': fields.Datetime.to_string(due) if due else False,
+        })
+
+    @api.multi
+    def _message_post_after_hook(self, message):
+        """A message of an internal user to the customer (not a note, not an automatic reply) is an agent's
+        answer for the service times."""
+        result = super()._message_post_after_hook(message)
+        if len(self) == 1 and self.email_account_id and message.message_type == 'comment' and \
+                message.subtype_id == self.env.ref('mail.mt_comment') and \
+                any(not user.share for user in message.author_id.user_ids):
+            self._postcenter_agent_answered(fields.Datetime.now())
+        return result
+
+    @api.model
+    def _postcenter_reschedule(self, account):
+        """The account's response time or auto-close changed: move the deadlines of its open tickets."""
+        now = fields.Datetime.now()
+        sla_seconds = sla.seconds(account.sla_time, account.sla_unit)
+        close_seconds = sla.seconds(account.autoclose_time, account.autoclose_unit) if account.autoclose_enabled \
+            else 0
+        self.env.cr.execute("""
+            UPDATE helpdesk_ticket
+               SET sla_deadline = CASE WHEN %(sla)s > 0 AND customer_waiting_since IS NOT NULL
+                                       THEN customer_waiting_since + %(sla)s * interval '1 second' END,
+                   is_late = CASE WHEN %(sla)s > 0 AND customer_waiting_since IS NOT NULL
+                                  THEN customer_waiting_since + %(sla)s * interval '1 second' <= %(now)s
+                                  ELSE false END,
+                   autoclose_deadline = CASE WHEN %(close)s > 0 AND agent_waiting_since IS NOT NULL
+                                             THEN agent_waiting_since + %(close)s * interval '1 second' END
+             WHERE email_account_id = %(account)s
+               AND (customer_waiting_since IS NOT NULL OR agent_waiting_since IS NOT NULL)""",
+                            {'sla': sla_seconds, 'close': close_seconds, 'now': now, 'account': account.id})
+        self.invalidate_cache(['sla_deadline', 'is_late', 'autoclose_deadline'])
+
+    @api.model
+    def _cron_sla(self, now=None, batch_size=None):
+        """Scheduled action: mark late the tickets whose answer is overdue. Only those are read (an index on the
+        deadline of tickets not yet late), in batches, each committed on its own; returns how many."""
+        now = now or fields.Datetime.now()
+        Account = self.env['postcenter.email.account']
+        batch_size = batch_size or Account._param('sla_batch_size', 1000)
+        marked = 0
+        while True:
+            with Account._own_env() as env:
+                env.cr.execute("""
+                    UPDATE helpdesk_ticket SET is_late = true, write_date = (now() at time zone 'UTC')
+                     WHERE id IN (SELECT id FROM helpdesk_ticket
+                                   WHERE sla_deadline <= %s AND is_late IS NOT TRUE
+                                   ORDER BY sla_deadline LIMIT %s FOR UPDATE SKIP LOCKED)
+                    RETURNING id""", (now, batch_size))
+                done = env.cr.rowcount
+            marked += done
+            if done < batch_size:
+                break
+        self.invalidate_cache(['is_late'])
+        return marked
+
+    @api.model
+    def _cron_autoclose(self, now=None, batch_size=None):
+        """Scheduled action: close the tickets that waited for the customer longer than their account allows.
+        Only the due tickets are read (an index on the deadline), in batches, each committed on its own;
+        returns how many were closed."""
+        now = now or fields.Datetime.now()
+        Account = self.env['postcenter.email.account']
+        batch_size = batch_size or Account._param('autoclose_batch_size', 200)
+        stage = self.env['helpdesk.ticket.stage'].search([('closed', '=', True)], limit=1)
+        if not stage:
+            _logger.warning('Auto-close: there is no closed stage to move tickets to')
+            return 0
+        closed = 0
+        while True:
+            with Account._own_env() as env:
+                env.cr.execute("""
+                    SELECT id FROM helpdesk_ticket WHERE autoclose_deadline <= %s
+                     ORDER BY autoclose_deadline LIMIT %s FOR UPDATE SKIP LOCKED""", (now, batch_size))
+                tickets = env['helpdesk.ticket'].browse([row[0] for row in env.cr.fetchall()])
+                for ticket in tickets:
+                    ticket._postcenter_autoclose(stage.with_env(env), now)
+                closed += len(tickets)
+            if len(tickets) < batch_size:
+                break
+        self.invalidate_cache()
+        return closed
+
+    @api.multi
+    def _postcenter_autoclose(self, stage, now):
+        """Close the ticket for lack of an answer, ignoring closing prerequisites (fields the account requires
+        to close, and any other module's checks); one ticket's failure never stops the others."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self.with_context(postcenter_autoclose=True, postcenter_now=now).write({'stage_id': stage.id})
+        except (ValidationError, UserError) as error:
+            with self.env.cr.savepoint():
+                self._postcenter_force_close(stage, now, tools.ustr(error.name if hasattr(error, 'name') else error))
+        except Exception:
+            _logger.exception('Auto-close of ticket %s failed', self.id)
+            self.env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id = %s', (self.id,))
+            self.invalidate_cache(['autoclose_deadline'], self.ids)
+            self.message_post(body='<p>%s</p>' % tools.html_escape(_(
+                'This ticket could not be closed automatically because of an unexpected error; close it by hand.')),
+                message_type='comment', subtype='mail.mt_note', author_id=False)
+
+    @api.multi
+    def _postcenter_force_close(self, stage, now, reason):
+        """Close despite a closing check of another module that refused it (written directly, as the account's
+        auto-close ignores closing prerequisites), and say so on the ticket."""
+        self.env['postcenter.email.autoreply'].sudo()._on_closed(self, 'auto_close', now)
+        self.env.cr.execute("""
+            UPDATE helpdesk_ticket
+               SET stage_id = %s, closed_date = %s, last_stage_update = %s, customer_waiting_since = NULL,
+                   sla_deadline = NULL, is_late = false, agent_waiting_since = NULL, autoclose_deadline = NULL
+             WHERE id = %s""", (stage.id, now, now, self.id))
+        self.invalidate_cache(ids=self.ids)
+        self.message_post(body='<p>%s</p>' % tools.html_escape(
+            _('Closed automatically: the customer did not answer in time. A closing check was skipped: %s') % reason),
+            message_type='comment', subtype='mail.mt_note', author_id=False)
+
+    @api.multi
+    def write(self, vals):
+        """Closing an Email-channel ticket: a manual close needs the fields the account requires to close; the
+        account's closing reply (manual or automatic) goes out as the last message; the clocks stop."""
+        stage = self.env['helpdesk.ticket.stage'].browse(vals['stage_id']) if vals.get('stage_id') else None
+        if stage is None or not stage.closed:
+            return super().write(vals)
+        closing = self.filtered(lambda ticket: ticket.email_account_id and not ticket.stage_id.closed)
+        if closing:
+            automatic = bool(self.env.context.get('postcenter_autoclose'))
+            if not automatic:
+                closing._postcenter_check_close_fields(vals)
+            now = self.env.context.get('postcenter_now') or fields.Datetime.now()
+            Autoreply = self.env['postcenter.email.autoreply'].sudo()
+            replied = [ticket.id for ticket in closing
+                       if Autoreply._on_closed(ticket, 'auto_close' if automatic else 'manual_close', now)]
+            vals = dict(vals, customer_waiting_since=False, sla_deadline=False, is_late=False,
+                        agent_waiting_since=False, autoclose_deadline=False)
+            if replied:
+                return super(HelpdeskTicket, self.with_context(postcenter_close_replied=replied)).write(vals)
+        return super().write(vals)
+
+    @api.multi
+    def _track_template(self, tracking):
+        """The closing reply of the account is the customer's last email: the closed stage's own email template
+        (helpdesk_mgmt sends "The ticket has been closed") is not sent on top of it."""
+        templates = super()._track_template(tracking)
+        if 'stage_id' in templates and self[:1].id in (self.env.context.get('postcenter_close_replied') or ()):
+            del templates['stage_id']
+        return templates
+
+    @api.multi
+    def _postcenter_check_close_fields(self, vals):
+        """The fields the ticket's account requires before an agent closes it; a ``ValidationError`` naming them."""
+        for ticket in self:
+            required = ticket.sudo().email_account_id.close_required_field_ids
+            missing = [field.field_description for field in required
+                       if not (vals[field.name] if field.name in vals else ticket[field.name])]
+            if missing:
+                raise ValidationError(_('To close %s, fill in: %s.') % (ticket.number, ', '.join(missing)))
+
+    # ------------------------------------------------------------------
+    # Automatic replies
+    # ------------------------------------------------------------------
+
+    @api.multi
+    def _postcenter_send_automatic(self, bodies):
+        """Send an automatic reply to the customer alone, from the account, as a message of the ticket. Its
+        subtype is followed by nobody, so only the customer is notified; it carries Auto-Submitted."""
+        self.ensure_one()
+        ticket = self.sudo()
+        account = ticket.email_account_id
+        subject = ticket.name if (ticket.name or '').lower().startswith('re:') else 'Re: %s' % ticket.name
+        return ticket.with_context(mail_create_nosubscribe=True).message_post(
+            body=''.join(bodies), subject=subject, message_type='comment',
+            subtype='postcenter_email.mt_autoreply', author_id=False,
+            email_from=formataddr((account.name, account.email)), partner_ids=[ticket.partner_id.id])
+
+    @api.multi
+    def _postcenter_customer_known(self):
+        """Whether the ticket's customer opened another ticket on the same account before."""
+        self.ensure_one()
+        self.env.cr.execute("""
+            SELECT 1 FROM helpdesk_ticket WHERE email_account_id = %s AND partner_id = %s AND id != %s LIMIT 1""",
+                            (self.email_account_id.id, self.partner_id.id, self.id))
+        return bool(self.env.cr.fetchone())
+
+    @api.multi
+    def _postcenter_customer_name(self):
+        self.ensure_one()
+        return self.partner_id.name or self.partner_name or ''
+
+    @api.multi
+    def _postcenter_opened_by_machine(self):
+        """Whether the email that opened the ticket was written by a machine (a list, a robot, a no-reply)."""
+        self.ensure_one()
+        self.env.cr.execute("""
+            SELECT machine_reason FROM postcenter_email_receipt WHERE ticket_id = %s AND status = 'ticket'
+             ORDER BY id LIMIT 1""", (self.id,))
+        row = self.env.cr.fetchone()
+        return bool(row and row[0])

@@ -6,13 +6,18 @@ from urllib.parse import urlparse
 from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import addresses, blocklist, forwarding, gmail, imap, progress, providers, signature, smtp
+from odoo.addons.bus.models.bus_presence import AWAY_TIMER, DISCONNECTION_TIMER
+
+from ..services import (addresses, autoreply, availability, blocklist, forwarding, gmail, imap, progress, providers,
+                        schedule, signature, smtp)
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
 FETCH_LOCK = 7271  # first key of the advisory lock a fetch holds on its account
 
 MANAGERS = 'helpdesk_mgmt.group_helpdesk_manager,base.group_system'
+TIME_UNITS = [('seconds', 'Seconds'), ('minutes', 'Minutes'), ('hours', 'Hours')]
+SCHEDULE_FIELDS = ('sla_time', 'sla_unit', 'autoclose_enabled', 'autoclose_time', 'autoclose_unit')
 SECRET_FIELDS = ('imap_password', 'smtp_password')
 
 
@@ -88,6 +93,34 @@ class PostcenterEmailAccount(models.Model):
         string='Email Signature', sanitize=True,
         help='Goes under the replies of this account. The buttons insert placeholders filled with the data of '
              'the agent who sends: a line whose data is missing disappears with its label.')
+
+    # -- Service quality and automatic actions -----------------------------------
+    sla_time = fields.Integer(
+        string='Response Time (SLA)', default=24,
+        help='Time after which a ticket without an answer from an agent is considered late. 0: no response time.')
+    sla_unit = fields.Selection(TIME_UNITS, string='SLA Unit', default='hours', required=True)
+    autoclose_enabled = fields.Boolean(
+        string='Close Tickets Without an Answer from the Customer',
+        help='Close a ticket automatically when the customer has not answered an agent for this long. The closing '
+             'ignores every closing prerequisite, such as fields required to close.')
+    autoclose_time = fields.Integer(string='Close After', default=72)
+    autoclose_unit = fields.Selection(TIME_UNITS, string='Auto-Close Unit', default='hours', required=True)
+    autoreply_ids = fields.One2many('postcenter.email.autoreply', 'account_id', string='Automatic Replies',
+                                    context={'active_test': False})
+    autoreply_hourly_limit = fields.Integer(
+        string='Automatic Replies per Address per Hour', default=5,
+        help='At most this many automatic replies go to one address in an hour, so that two robots can never '
+             'answer each other for long.')
+    resource_calendar_id = fields.Many2one(
+        'resource.calendar', string='Working Hours',
+        help='The working schedule (with its time zone and public holidays) of the "Out of working hours" reply.')
+    close_required_field_ids = fields.Many2many(
+        'ir.model.fields', 'postcenter_email_account_close_field_rel', 'account_id', 'field_id',
+        string='Fields Required to Close',
+        domain=[('model', '=', 'helpdesk.ticket'), ('store', '=', True),
+                ('ttype', 'not in', ('one2many', 'binary', 'reference'))],
+        help='An agent cannot close a ticket of this account while one of these fields is empty. The automatic '
+             'close ignores them.')
 
     # -- Forwarding: Gmail's confirmation, validation ---------------------------
     gmail_confirmation_code = fields.Char(string='Gmail Confirmation Code', readonly=True, copy=False)
@@ -229,6 +262,19 @@ class PostcenterEmailAccount(models.Model):
                 raise ValidationError(_('Blocked Senders: %s is not an email address or an @domain.')
                                       % ', '.join(invalid))
 
+    @api.constrains('sla_time', 'autoclose_enabled', 'autoclose_time', 'autoreply_hourly_limit')
+    def _check_service_times(self):
+        for account in self:
+            if account.sla_time < 0:
+                raise ValidationError(_('Response Time (SLA): %s is not a duration; write 0 for no response time, or '
+                                        'a positive number.') % account.sla_time)
+            if account.autoclose_enabled and account.autoclose_time <= 0:
+                raise ValidationError(_('Close After: write a positive number of %s, or switch off the automatic '
+                                        'close.') % dict(TIME_UNITS)[account.autoclose_unit].lower())
+            if account.autoreply_hourly_limit < 1:
+                raise ValidationError(_('Automatic Replies per Address per Hour: %s is too low; it must be at least '
+                                        '1.') % account.autoreply_hourly_limit)
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
@@ -241,6 +287,7 @@ class PostcenterEmailAccount(models.Model):
             vals['forward_address'] = self._new_forward_address(vals['email'])
         account = super().create(vals)
         account._sync_mail_server()
+        account._ensure_autoreplies()
         return account
 
     @api.multi
@@ -261,10 +308,64 @@ class PostcenterEmailAccount(models.Model):
         result = super().write(vals)
         if smtp_fields & set(vals) or 'name' in vals:
             self._sync_mail_server()
+        if set(SCHEDULE_FIELDS) & set(vals):
+            for account in self:
+                self.env['helpdesk.ticket']._postcenter_reschedule(account)
         if vals.get('connection_type') == 'forward':
             for account in self.filtered(lambda record: not record.forward_address):
                 account.forward_address = self._new_forward_address(account.email)
         return result
+
+    @api.model
+    def _ensure_all_autoreplies(self):
+        """Install and upgrade: every account, archived ones too, has its six automatic replies."""
+        self.sudo().with_context(active_test=False).search([])._ensure_autoreplies()
+
+    @api.multi
+    def _ensure_autoreplies(self):
+        """Every account has its six automatic replies, switched off until the admin writes them."""
+        Autoreply = self.env['postcenter.email.autoreply'].sudo().with_context(active_test=False)
+        for account in self:
+            existing = set(Autoreply.search([('account_id', '=', account.id)]).mapped('kind'))
+            for sequence, kind in enumerate(autoreply.KINDS):
+                if kind not in existing:
+                    Autoreply.create({'account_id': account.id, 'kind': kind, 'sequence': sequence})
+
+    @api.multi
+    def _is_out_of_hours(self, now):
+        """Whether ``now`` (UTC) is outside the account's working hours: the attendances and public holidays
+        of its schedule, in the schedule's time zone. Without a schedule, never."""
+        self.ensure_one()
+        calendar = self.sudo().resource_calendar_id
+        if not calendar:
+            return False
+        moment = fields.Datetime.from_string(now)
+        days = calendar.with_context(tz=calendar.tz or 'UTC')._iter_work_intervals(
+            moment, moment + datetime.timedelta(minutes=1), None, compute_leaves=True)
+        return not schedule.is_working_time([(start, end) for day in days for start, end, _data in day], moment)
+
+    @api.multi
+    def _available_agents(self):
+        """Who may take the account's tickets: active internal members of its team (every helpdesk user when
+        it has none) who have not switched off "Available for Helpdesk Tickets"."""
+        self.ensure_one()
+        users = self.sudo().team_id.user_ids if self.team_id else \
+            self.env.ref('helpdesk_mgmt.group_helpdesk_user').sudo().users
+        return users.filtered(lambda user: user.active and not user.share and user.helpdesk_available)
+
+    @api.multi
+    def _agent_available(self, now):
+        """Whether one of ``_available_agents`` is connected to Odoo and not idle at ``now``."""
+        users = self._available_agents()
+        if not users:
+            return False
+        self.env.cr.execute('SELECT user_id, last_poll, last_presence FROM bus_presence WHERE user_id IN %s',
+                            (tuple(users.ids),))
+        agents = [availability.Agent(user_id, True, fields.Datetime.from_string(poll),
+                                     fields.Datetime.from_string(presence))
+                  for user_id, poll, presence in self.env.cr.fetchall()]
+        return availability.anyone_available(agents, fields.Datetime.from_string(now), DISCONNECTION_TIMER,
+                                             AWAY_TIMER)
 
     @api.multi
     def _check_imap_values(self, vals):

@@ -41,6 +41,9 @@ class PostcenterEmailReceipt(models.Model):
     ticket_id = fields.Many2one('helpdesk.ticket', string='Ticket', readonly=True, index=True, ondelete='set null')
     sender = fields.Char(string='From', readonly=True)
     subject = fields.Char(readonly=True)
+    machine_reason = fields.Char(string='Machine-Written', readonly=True,
+                                 help='Why the email looks written by a machine (mailing list, auto-reply, no-reply '
+                                      'sender...): automatic replies never answer it.')
 
     _sql_constraints = [
         ('message_key_unique', 'unique(account_id, message_key)', 'This email was received already.'),
@@ -75,7 +78,8 @@ class PostcenterEmailReceipt(models.Model):
         """Decide what the email is and apply it."""
         name, address = rfc822.sender(message)
         values = {'sender': formataddr((name, address)) if address else '',
-                  'subject': rfc822.header_text(message, 'Subject')[:500]}
+                  'subject': rfc822.header_text(message, 'Subject')[:500],
+                  'machine_reason': automatic.automatic_reason(message)}
         token = rfc822.header_text(message, 'X-Postcenter-Validation')
         if token:
             account._validation_received(token)
@@ -92,13 +96,18 @@ class PostcenterEmailReceipt(models.Model):
         else:
             values.update(self._to_ticket(account, message, name, address))
         self._record(values)
+        if values['status'] in ('ticket', 'reply'):  # after the record: the reply's References include this email
+            self.env['postcenter.email.autoreply']._on_received(
+                account, self.env['helpdesk.ticket'].browse(values['ticket_id']), message,
+                values['status'] == 'ticket', values['received_at'])
 
     def _record(self, values):
         """Write the outcome on the ledger row (plain SQL: it is written once per email, by us only)."""
         self.env.cr.execute("""
-            UPDATE postcenter_email_receipt SET status = %s, ticket_id = %s, sender = %s, subject = %s
+            UPDATE postcenter_email_receipt
+               SET status = %s, ticket_id = %s, sender = %s, subject = %s, machine_reason = %s
              WHERE id = %s""", (values.get('status'), values.get('ticket_id') or None, values.get('sender'),
-                                values.get('subject'), self.id))
+                                values.get('subject'), values.get('machine_reason'), self.id))
         self.invalidate_cache(ids=self.ids)
 
     def _is_own_mail(self):
@@ -127,11 +136,13 @@ class PostcenterEmailReceipt(models.Model):
         partner = self.env['res.partner']._postcenter_customer(name, address)
         ticket = self._ticket_of(account, conversation.referenced_ids(message)) or \
             Ticket._postcenter_by_number(account, parsed.get('subject'))
+        now = fields.Datetime.now()
         if ticket:
             ticket._postcenter_add_email(parsed, partner)
-            return {'status': 'reply', 'ticket_id': ticket.id}
+            ticket._postcenter_customer_wrote(now)
+            return {'status': 'reply', 'ticket_id': ticket.id, 'received_at': now}
         ticket = Ticket._postcenter_open(account, parsed, partner)
-        return {'status': 'ticket', 'ticket_id': ticket.id}
+        return {'status': 'ticket', 'ticket_id': ticket.id, 'received_at': now}
 
     def _parse(self, message):
         """What a ticket needs of the email. Body and attachments come from Odoo's own gateway extraction;

@@ -8,3 +8,5 @@ from . import test_forwarding
 from . import test_sending
 from . import test_replies
 from . import test_translation
+from . import test_service_times
+from . import test_autoreplies

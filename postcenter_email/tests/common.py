@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from unittest import mock
 
 import imapclient
+from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
@@ -316,3 +317,55 @@ class IngestCase(common.TransactionCase):
 
     def emails(self, ticket):
         return ticket.message_ids.filtered(lambda m: m.message_type == 'email').sorted('id')
+
+
+class ChannelCase(IngestCase):
+    """Mail received through the account's pipeline (as forwarding delivers it) at chosen moments, an agent of
+    its team, and the mail that really leaves through the test SMTP sink."""
+
+    def setUp(self):
+        super().setUp()
+        self.spool = os.environ['POSTCENTER_TEST_SMTP_SPOOL']
+        self.env['ir.mail_server'].create({'name': 'platform', 'smtp_host': '127.0.0.1', 'sequence': 0,
+                                           'smtp_port': int(os.environ['POSTCENTER_TEST_SMTP_PORT'])})
+        self.env['ir.config_parameter'].set_param('postcenter_email.noreply_address', 'noreply@helpdesk.example.org')
+        self.agent = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Andrea Agente', 'login': 'pc_channel_agent', 'email': 'andrea@empresa.example',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_user').id])],
+        })
+        self.team.user_ids = self.agent
+        self.spool_mark = len(read_spool(self.spool))
+
+    @contextlib.contextmanager
+    def moment(self, at):
+        """Run the block at UTC time ``at`` ('YYYY-MM-DD HH:MM:SS'), committing it as a request or a cron would:
+        the mail it queues really leaves (by the test SMTP sink) after the commit, or later by the queue."""
+        with real_smtp_delivery(), freeze_time(at):
+            yield
+            self.cr.commit()
+        self.refresh()
+
+    def receive(self, message, at):
+        """Deliver ``message`` (an ``EmailMessage``) to the account at ``at``; the ticket it went to."""
+        with self.moment(at):
+            receipt = self.account._receive(message.as_bytes())
+        return receipt.ticket_id
+
+    def answer(self, ticket, at, text='Hola, ya lo revisamos.', subtype='mail.mt_comment'):
+        """The agent writes to the customer (or a note, with ``subtype='mail.mt_note'``) at ``at``."""
+        with self.moment(at):
+            ticket.sudo(self.agent).message_post(body=text, message_type='comment', subtype=subtype)
+
+    def close(self, ticket, at, user=None):
+        """An agent moves ``ticket`` to the Done stage at ``at``."""
+        with self.moment(at):
+            ticket.sudo(user or self.agent).write({'stage_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_stage_done').id})
+
+    def sent(self):
+        """The mail that left since the last call (the queue processed as Odoo's cron does, really delivered)."""
+        with real_smtp_delivery():
+            self.cr.commit()
+            self.env['mail.mail'].process_email_queue()
+        found = read_spool(self.spool)
+        new, self.spool_mark = found[self.spool_mark:], len(found)
+        return new

@@ -69,5 +69,50 @@ var AccountListView = ListView.extend({
 });
 viewRegistry.add('postcenter_email_account_list', AccountListView);
 
-return {CopyField: CopyField, AccountListController: AccountListController};
+/**
+ * A text with buttons that insert the placeholders of automatic replies where the cursor is.
+ */
+var PLACEHOLDERS = [
+    ['customer_name', _t('Customer name')],
+    ['ticket_number', _t('Ticket number')],
+    ['account_name', _t('Account name')],
+];
+
+var PlaceholderText = basicFields.FieldText.extend({
+    start: function () {
+        var result = this._super.apply(this, arguments);
+        if (this.mode === 'edit') {
+            var self = this;
+            var $bar = $('<div class="o_postcenter_placeholders"/>');
+            _.each(PLACEHOLDERS, function (placeholder) {
+                $('<button type="button" class="btn btn-sm btn-default o_postcenter_placeholder"/>')
+                    .attr('data-placeholder', placeholder[0])
+                    .append($('<i class="fa fa-plus"/>'), ' ', $('<span/>').text(placeholder[1]))
+                    .appendTo($bar);
+            });
+            $bar.on('click', 'button', function (event) {
+                event.preventDefault();
+                self._insertPlaceholder($(event.currentTarget).data('placeholder'));
+            });
+            this.$el = this.$el.add($bar);
+        }
+        return result;
+    },
+    /**
+     * Put ``{{name}}`` at the cursor (replacing the selection), as if typed.
+     */
+    _insertPlaceholder: function (name) {
+        var textarea = this.$input[0];
+        var token = '{{' + name + '}}';
+        var start = textarea.selectionStart || 0;
+        var end = textarea.selectionEnd || start;
+        textarea.value = textarea.value.slice(0, start) + token + textarea.value.slice(end);
+        textarea.selectionStart = textarea.selectionEnd = start + token.length;
+        textarea.focus();
+        this.$input.trigger('input');
+    },
+});
+fieldRegistry.add('postcenter_placeholder_text', PlaceholderText);
+
+return {CopyField: CopyField, AccountListController: AccountListController, PlaceholderText: PlaceholderText};
 });
