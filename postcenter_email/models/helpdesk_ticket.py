@@ -304,11 +304,17 @@ class HelpdeskTicket(models.Model):
                 env.cr.execute("""
                     SELECT id FROM helpdesk_ticket WHERE autoclose_deadline <= %s
                      ORDER BY autoclose_deadline LIMIT %s FOR UPDATE SKIP LOCKED""", (now, batch_size))
-                tickets = env['helpdesk.ticket'].browse([row[0] for row in env.cr.fetchall()])
-                for ticket in tickets:
-                    ticket._postcenter_autoclose(stage.with_env(env), now)
-                closed += len(tickets)
-            if len(tickets) < batch_size:
+                ids = [row[0] for row in env.cr.fetchall()]
+                # one record at a time: a recordset of the whole batch would re-read every ticket of it
+                # after each close (the write empties the cache that the batch shares)
+                closed += sum(1 for ticket_id in ids
+                              if env['helpdesk.ticket'].browse(ticket_id)._postcenter_autoclose(stage.with_env(env),
+                                                                                                   now))
+                # whatever happened to each one, none of them is due any more: the loop always ends
+                if ids:
+                    env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id IN %s',
+                                   (tuple(ids),))
+            if len(ids) < batch_size:
                 break
         self.invalidate_cache()
         return closed
@@ -316,14 +322,18 @@ class HelpdeskTicket(models.Model):
     @api.multi
     def _postcenter_autoclose(self, stage, now):
         """Close the ticket for lack of an answer, ignoring closing prerequisites (fields the account requires
-        to close, and any other module's checks); one ticket's failure never stops the others."""
+        to close, and any other module's checks); one ticket's failure never stops the others. True if closed."""
         self.ensure_one()
+        if self.stage_id.closed:  # closed meanwhile, e.g. its stage became a closing one: nothing to do
+            return False
         try:
             with self.env.cr.savepoint():
                 self.with_context(postcenter_autoclose=True, postcenter_now=now).write({'stage_id': stage.id})
+            return True
         except (ValidationError, UserError) as error:
             with self.env.cr.savepoint():
                 self._postcenter_force_close(stage, now, tools.ustr(error.name if hasattr(error, 'name') else error))
+            return True
         except Exception:
             _logger.exception('Auto-close of ticket %s failed', self.id)
             self.env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id = %s', (self.id,))
@@ -331,6 +341,7 @@ class HelpdeskTicket(models.Model):
             self.message_post(body='<p>%s</p>' % tools.html_escape(_(
                 'This ticket could not be closed automatically because of an unexpected error; close it by hand.')),
                 message_type='comment', subtype='mail.mt_note', author_id=False)
+            return False
 
     @api.multi
     def _postcenter_force_close(self, stage, now, reason):
@@ -371,11 +382,19 @@ class HelpdeskTicket(models.Model):
 
     @api.multi
     def _track_template(self, tracking):
-        """The closing reply of the account is the customer's last email: the closed stage's own email template
-        (helpdesk_mgmt sends "The ticket has been closed") is not sent on top of it."""
+        """The closed stage's own email template (helpdesk_mgmt's "The ticket has been closed"): not sent on top
+        of the account's closing reply, which is the customer's last email; and when the auto-close closes the
+        ticket, queued rather than sent during the scheduled action (helpdesk_mgmt sends it at once: one mail
+        server session per closed ticket, with the batch's tickets locked meanwhile)."""
         templates = super()._track_template(tracking)
-        if 'stage_id' in templates and self[:1].id in (self.env.context.get('postcenter_close_replied') or ()):
+        if 'stage_id' not in templates:
+            return templates
+        if self[:1].id in (self.env.context.get('postcenter_close_replied') or ()):
             del templates['stage_id']
+        elif self.env.context.get('postcenter_autoclose') and templates['stage_id'][0]:
+            template = templates.pop('stage_id')[0]
+            for ticket in self:
+                template.send_mail(ticket.id)
         return templates
 
     @api.multi

@@ -46,10 +46,10 @@ class MailMail(models.Model):
         if attempts < MAX_ATTEMPTS:
             when = datetime.datetime.utcnow() + datetime.timedelta(minutes=smtp.retry_delay_minutes(attempts))
             values.update(state='outgoing', scheduled_date=fields.Datetime.to_string(when))
-            note = _('A reply to the customer could not be sent: %s It will be tried again at %s (UTC).') % (
+            note = _('An email to the customer could not be sent: %s It will be tried again at %s (UTC).') % (
                 plain, values['scheduled_date'])
         else:
-            note = _('A reply to the customer could not be sent after %s attempts: %s Fix the cause, then use '
+            note = _('An email to the customer could not be sent after %s attempts: %s Fix the cause, then use '
                      '"Resend Failed Emails" on the ticket.') % (attempts, plain)
         super(MailMail, self).write(values)
         ticket.message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',

@@ -146,6 +146,15 @@ class TestAutoClose(ChannelCase):
         self.assertFalse(self.ticket.autoclose_deadline)
         self.assertEqual(Ticket._cron_autoclose(now=at(T0, days=9)), 0)
 
+    def test_the_stage_email_is_queued_not_sent_during_the_run(self):
+        self.answer(self.ticket, at(T0, minutes=10))
+        self.env['helpdesk.ticket']._cron_autoclose(now=at(T0, hours=3))
+        queued = self.env['mail.mail'].search([('model', '=', 'helpdesk.ticket'), ('res_id', '=', self.ticket.id),
+                                               ('subject', 'ilike', 'has been closed')])
+        self.assertEqual(queued.mapped('state'), ['outgoing'])
+        closed = [message for _f, rcpt, message in self.sent() if 'has been closed' in message['Subject']]
+        self.assertEqual(len(closed), 1, 'the queue delivers it')
+
     def test_each_unit(self):
         for amount, unit, delta in ((90, 'seconds', {'seconds': 90}), (20, 'minutes', {'minutes': 20}),
                                     (3, 'hours', {'hours': 3})):
@@ -203,6 +212,35 @@ class TestAutoClose(ChannelCase):
         self.assertFalse(self.ticket.autoclose_deadline)
         note = self.ticket.message_ids.filtered(lambda m: 'A category is required' in (m.body or ''))
         self.assertTrue(note, 'the skipped check is noted on the ticket')
+
+    def test_an_unexpected_failure_is_noted_and_does_not_stop_the_others(self):
+        other = self.receive(make_email(subject='Otro'), T0)
+        self.answer(self.ticket, at(T0, minutes=10))
+        self.answer(other, at(T0, minutes=20))
+        Ticket = type(self.env['helpdesk.ticket'])
+        original = Ticket.write
+        broken = self.ticket.id
+
+        def failing_write(records, vals):
+            if 'stage_id' in vals and broken in records.ids:
+                raise RuntimeError('disk full')
+            return original(records, vals)
+        with mock.patch.object(Ticket, 'write', failing_write):
+            self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=at(T0, hours=3)), 1)
+        self.refresh()
+        self.assertFalse(self.ticket.stage_id.closed)
+        self.assertFalse(self.ticket.autoclose_deadline, 'not tried again and again')
+        self.assertIn('could not be closed automatically', self.ticket.message_ids[0].body)
+        self.assertTrue(other.stage_id.closed)
+
+    def test_a_ticket_already_closed_is_left_alone_and_the_run_ends(self):
+        self.answer(self.ticket, at(T0, minutes=10))
+        self.ticket.stage_id.closed = True  # the admin turned its stage into a closing one
+        stage = self.ticket.stage_id
+        self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=at(T0, hours=3), batch_size=1), 0)
+        self.refresh()
+        self.assertEqual(self.ticket.stage_id, stage)
+        self.assertFalse(self.ticket.autoclose_deadline)
 
     def test_reopened_by_the_customer_after_closing(self):
         self.answer(self.ticket, at(T0, minutes=10))

@@ -57,3 +57,13 @@ def test_fetched_mail_on_the_board(browser, odoo_url, dovecot, artifacts):
                                                                     '"o_kanban_record")]').text
     assert cards
     browser.save_screenshot(os.path.join(artifacts, 'board-email-tickets.png'))
+
+    # a ticket past its response time (as the SLA scheduled action marks it) shows a Late badge
+    late = rpc(odoo_url, 'helpdesk.ticket', 'search', [('name', '=', 'Pedido atrasado')])
+    rpc(odoo_url, 'helpdesk.ticket', 'write', late, {'is_late': True})
+    open_web(browser, odoo_url, 'action=helpdesk_mgmt.helpdesk_ticket_action&view_type=kanban')
+    badges = wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, '.o_kanban_record .o_postcenter_late') or False)
+    assert len(badges) == 1
+    assert 'Pedido atrasado' in badges[0].find_element(By.XPATH, './ancestor::div[contains(@class, '
+                                                                 '"o_kanban_record")]').text
+    browser.save_screenshot(os.path.join(artifacts, 'board-late-ticket.png'))
