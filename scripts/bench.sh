@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: IMAP ingestion speed of postcenter_email against Odoo's stock fetchmail, then the
-# inbound SMTP server's throughput (2000 messages over 4 connections, DATA to ticket committed).
+# inbound SMTP server's throughput (2000 messages over 4 connections, DATA to ticket committed), then
+# the due-only SLA and auto-close scheduled actions against a full scan (100000 tickets, 1000 due).
 # Builds its own databases and Dovecot, prints the figures, writes test-artifacts/bench/*.json.
 # Options go to bench/bench_imap.py: --messages N (2000), --large N (10000; 0 skips),
 # --stock-large, --batch-size N, --keep.
@@ -11,3 +12,4 @@ cd "$ROOT"
 export ODOO_PRELOAD_ADDONS=no
 "$ROOT/.venv/bin/python" "$ROOT/bench/bench_imap.py" "$@"
 "$ROOT/.venv/bin/python" "$ROOT/bench/bench_smtp.py"
+"$ROOT/.venv/bin/python" "$ROOT/bench/bench_deadlines.py"
