@@ -152,7 +152,7 @@ class HelpdeskTicket(models.Model):
         if self.stage_id.closed:
             self._postcenter_reopen()
         extra = {'date': parsed['date']} if parsed.get('date') else {}
-        context = {'mail_create_nosubscribe': True}
+        context = {'mail_create_nosubscribe': True, 'postcenter_incoming': True}
         if not notify:
             context['message_create_from_mail_mail'] = True  # mail.message.create's switch for "no _notify"
         self.with_context(**context).message_post(
@@ -205,17 +205,27 @@ class HelpdeskTicket(models.Model):
                 'is_late': False}
 
     @api.multi
-    def _postcenter_customer_wrote(self, now):
+    def _postcenter_customer_wrote(self, account, now):
         """A customer's email arrived: the ticket no longer waits for the customer, and the response clock
-        runs from the oldest email still unanswered (a second email does not restart it)."""
+        runs from the oldest email still unanswered (a second email does not restart it).
+
+        One UPDATE and no reads: it runs for every email received, right after the ticket's cache was emptied
+        by posting the email; these columns are our own bookkeeping, nothing depends on them."""
         self.ensure_one()
-        values = {}
-        if self.agent_waiting_since or self.autoclose_deadline:
-            values.update(agent_waiting_since=False, autoclose_deadline=False)
-        if not self.customer_waiting_since:
-            values.update(self._postcenter_response_clock(self.email_account_id, now))
-        if values:
-            self.sudo().write(values)
+        seconds = sla.seconds(account.sla_time, account.sla_unit)
+        self.env.cr.execute("""
+            UPDATE helpdesk_ticket
+               SET agent_waiting_since = NULL, autoclose_deadline = NULL,
+                   sla_deadline = CASE WHEN customer_waiting_since IS NOT NULL THEN sla_deadline
+                                       WHEN %(seconds)s > 0 THEN %(now)s::timestamp + %(seconds)s * interval '1 second'
+                                  END,
+                   is_late = CASE WHEN customer_waiting_since IS NOT NULL THEN is_late ELSE false END,
+                   customer_waiting_since = COALESCE(customer_waiting_since, %(now)s::timestamp)
+             WHERE id = %(id)s AND (customer_waiting_since IS NULL OR agent_waiting_since IS NOT NULL
+                                    OR autoclose_deadline IS NOT NULL)""",
+                            {'seconds': seconds, 'now': now, 'id': self.id})
+        self.invalidate_cache(['agent_waiting_since', 'autoclose_deadline', 'sla_deadline', 'is_late',
+                               'customer_waiting_since'], self.ids)
 
     @api.multi
     def _postcenter_agent_answered(self, now):
@@ -236,6 +246,8 @@ class HelpdeskTicket(models.Model):
         """A message of an internal user to the customer (not a note, not an automatic reply) is an agent's
         answer for the service times."""
         result = super()._message_post_after_hook(message)
+        if self.env.context.get('postcenter_incoming'):  # a received email: not an answer, and no reads spent
+            return result
         if len(self) == 1 and self.email_account_id and message.message_type == 'comment' and \
                 message.subtype_id == self.env.ref('mail.mt_comment') and \
                 any(not user.share for user in message.author_id.user_ids):

@@ -87,14 +87,17 @@ class PostcenterEmailAutoreply(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _on_received(self, account, ticket, message, opened, now):
-        """Answer an incoming email of ``ticket`` with the replies that apply (one email at most)."""
-        replies = {reply.kind: reply for reply in self.search([('account_id', '=', account.id),
-                                                               ('kind', 'in', autoreply.ON_MESSAGE)])}
+    def _on_received(self, account, ticket, message, opened, now, reason):
+        """Answer an incoming email of ``ticket`` with the replies that apply (one email at most); ``reason``
+        says why the email looks machine-written (``automatic.automatic_reason``), if it does."""
+        # plain SQL: this runs for every email received, and usually finds nothing switched on
+        self.env.cr.execute("""
+            SELECT id, kind FROM postcenter_email_autoreply WHERE account_id = %s AND active AND kind IN %s""",
+                            (account.id, autoreply.ON_MESSAGE))
+        replies = {kind: self.browse(reply_id) for reply_id, kind in self.env.cr.fetchall()}
         if not replies:
             return []
         recipient = ticket.partner_id.email
-        reason = autoreply.refusal(message)
         if reason or not autoreply.is_private(message, [account.email, account.forward_address]) or \
                 not autoreply.is_replyable_address(recipient):
             _logger.debug('Ticket %s: no automatic reply (%s)', ticket.id, reason or 'not private or no address')

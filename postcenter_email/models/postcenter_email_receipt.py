@@ -96,10 +96,11 @@ class PostcenterEmailReceipt(models.Model):
         else:
             values.update(self._to_ticket(account, message, name, address))
         self._record(values)
-        if values['status'] in ('ticket', 'reply'):  # after the record: the reply's References include this email
+        if values['status'] in ('ticket', 'reply') and not values['from_agent']:
+            # after the record, so that the automatic reply's References include this email
             self.env['postcenter.email.autoreply']._on_received(
                 account, self.env['helpdesk.ticket'].browse(values['ticket_id']), message,
-                values['status'] == 'ticket', values['received_at'])
+                values['status'] == 'ticket', values['received_at'], values['machine_reason'])
 
     def _record(self, values):
         """Write the outcome on the ledger row (plain SQL: it is written once per email, by us only)."""
@@ -137,12 +138,18 @@ class PostcenterEmailReceipt(models.Model):
         ticket = self._ticket_of(account, conversation.referenced_ids(message)) or \
             Ticket._postcenter_by_number(account, parsed.get('subject'))
         now = fields.Datetime.now()
+        from_agent = partner._postcenter_is_agent()
         if ticket:
-            ticket._postcenter_add_email(parsed, partner)
-            ticket._postcenter_customer_wrote(now)
-            return {'status': 'reply', 'ticket_id': ticket.id, 'received_at': now}
+            # an agent answering from their mail client, with the account in copy: the customer already has
+            # that email, so nobody is sent a copy; it is the agent's answer
+            ticket._postcenter_add_email(parsed, partner, notify=not from_agent)
+            if from_agent:
+                ticket._postcenter_agent_answered(now)
+            else:
+                ticket._postcenter_customer_wrote(account, now)
+            return {'status': 'reply', 'ticket_id': ticket.id, 'received_at': now, 'from_agent': from_agent}
         ticket = Ticket._postcenter_open(account, parsed, partner)
-        return {'status': 'ticket', 'ticket_id': ticket.id, 'received_at': now}
+        return {'status': 'ticket', 'ticket_id': ticket.id, 'received_at': now, 'from_agent': from_agent}
 
     def _parse(self, message):
         """What a ticket needs of the email. Body and attachments come from Odoo's own gateway extraction;

@@ -30,6 +30,15 @@ class ResPartner(models.Model):
         return self.with_context(tracking_disable=True, install_mode=True).create(
             {'name': name or address, 'email': address})
 
+    @api.multi
+    def _postcenter_is_agent(self):
+        """Whether the partner is an active internal user (an agent), looked up for every email received."""
+        if not self:
+            return False
+        self.env.cr.execute('SELECT 1 FROM res_users WHERE partner_id = %s AND active AND share IS NOT TRUE LIMIT 1',
+                            (self.id,))
+        return bool(self.env.cr.fetchone())
+
     @api.model
     def _notify_prepare_template_context(self, message):
         """Replies of an Email-channel ticket are signed with its account's signature, filled with the agent's data,

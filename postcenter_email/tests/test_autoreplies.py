@@ -225,6 +225,21 @@ class TestNoAgent(AutoreplyCase):
         self.assertIn('no hay ejecutivos', replies[0].get_body(('html',)).get_content())
 
 
+class TestAgentByEmail(AutoreplyCase):
+
+    def test_an_agent_writing_by_email_is_an_answer_not_a_customer(self):
+        self.switch_on('no_agent', 'No hay ejecutivos disponibles.')
+        self.account.write({'sla_time': 1, 'sla_unit': 'hours'})
+        first = make_email(subject='Consulta')
+        ticket = self.receive(first, MONDAY)
+        self.sent()
+        answer = reply_to(first, body='Hola Ana, ya está resuelto.', sender='Andrea <andrea@empresa.example>')
+        self.receive(answer, at(MONDAY, minutes=30))
+        self.assertFalse(ticket.sla_deadline)
+        self.assertEqual(ticket.agent_waiting_since, at(MONDAY, minutes=30))
+        self.assertEqual(self.to_customer(self.sent()), [], 'no automatic reply because an agent wrote')
+
+
 class TestClosingReplies(AutoreplyCase):
 
     def setUp(self):
