@@ -165,6 +165,7 @@ class PostcenterEmailAccount(models.Model):
     failed_ids = fields.One2many('postcenter.email.failed', 'account_id', string='Failed Emails', readonly=True)
     failed_count = fields.Integer(compute='_compute_counts', string='Failed Emails')
     receipt_count = fields.Integer(compute='_compute_counts', string='Received Emails')
+    autoreply_sent_count = fields.Integer(compute='_compute_counts', string='Automatic Replies Sent')
 
     _sql_constraints = [
         ('forward_address_unique', 'unique(forward_address)',
@@ -180,9 +181,13 @@ class PostcenterEmailAccount(models.Model):
         received = {group['account_id'][0]: group['__count'] for group in
                     self.env['postcenter.email.receipt'].sudo().read_group(
                         [('account_id', 'in', self.ids)], ['account_id'], ['account_id'], lazy=False)}
+        replied = {group['account_id'][0]: group['__count'] for group in
+                   self.env['postcenter.email.autoreply.log'].sudo().read_group(
+                       [('account_id', 'in', self.ids)], ['account_id'], ['account_id'], lazy=False)}
         for account in self:
             account.failed_count = failed.get(account.id, 0)
             account.receipt_count = received.get(account.id, 0)
+            account.autoreply_sent_count = replied.get(account.id, 0)
 
     # ------------------------------------------------------------------
     # Validation
@@ -274,6 +279,13 @@ class PostcenterEmailAccount(models.Model):
             if account.autoreply_hourly_limit < 1:
                 raise ValidationError(_('Automatic Replies per Address per Hour: %s is too low; it must be at least '
                                         '1.') % account.autoreply_hourly_limit)
+
+    @api.constrains('resource_calendar_id')
+    def _check_working_hours(self):
+        for account in self.filtered(lambda a: not a.resource_calendar_id):
+            if account.autoreply_ids.filtered(lambda reply: reply.kind == 'out_of_hours' and reply.active):
+                raise ValidationError(_('Working Hours: "Out of working hours" is switched on and needs them; switch '
+                                        'it off first, or choose another schedule.'))
 
     # ------------------------------------------------------------------
     # CRUD
@@ -838,6 +850,13 @@ class PostcenterEmailAccount(models.Model):
         action = self.env.ref('postcenter_email.action_postcenter_email_failed').read()[0]
         action['domain'] = [('account_id', '=', self.id)]
         action['context'] = {'search_default_failed': 1}
+        return action
+
+    @api.multi
+    def action_view_autoreplies_sent(self):
+        self.ensure_one()
+        action = self.env.ref('postcenter_email.action_postcenter_email_autoreply_log').read()[0]
+        action['domain'] = [('account_id', '=', self.id)]
         return action
 
     @api.multi

@@ -60,9 +60,15 @@ class TestTicketCreated(AutoreplyCase):
     def test_once_per_ticket(self):
         self.switch_on('ticket_created', 'Recibido.')
         first = make_email()
-        self.receive(first, MONDAY)
+        ticket = self.receive(first, MONDAY)
         self.receive(reply_to(first), at(MONDAY, minutes=5))
         self.assertEqual(len(self.to_customer(self.sent())), 1)
+        # the admin sees it on the account
+        self.assertEqual(self.account.autoreply_sent_count, 1)
+        action = self.account.action_view_autoreplies_sent()
+        sent = self.env[action['res_model']].search(action['domain'])
+        self.assertEqual((sent.ticket_id, sent.kind, sent.recipient, sent.date),
+                         (ticket, 'ticket_created', 'ana@cliente.cl', MONDAY))
 
     def test_switched_off_sends_nothing(self):
         self.receive(make_email(), MONDAY)
@@ -180,6 +186,11 @@ class TestOutOfHours(AutoreplyCase):
         self.assertEqual(len(self.emails(ticket)), 3)
 
     def test_needs_a_schedule(self):
+        self.switch_on('out_of_hours', 'Fuera de horario')
+        with self.assertRaises(ValidationError) as caught, self.env.cr.savepoint():
+            self.account.resource_calendar_id = False
+        self.assertIn('Working Hours', caught.exception.name)
+        self.account.autoreply_ids.filtered(lambda r: r.kind == 'out_of_hours').active = False
         self.account.resource_calendar_id = False
         with self.assertRaises(ValidationError) as caught:
             self.switch_on('out_of_hours', 'Fuera de horario')
