@@ -357,25 +357,29 @@ class PostcenterEmailAccount(models.Model):
         return not schedule.is_working_time([(start, end) for day in days for start, end, _data in day], moment)
 
     @api.multi
-    def _available_agents(self):
+    def _team_agents(self):
         """Who may take the account's tickets: active internal members of its team (every helpdesk user when
-        it has none) who have not switched off "Available for Helpdesk Tickets"."""
+        it has none)."""
         self.ensure_one()
         users = self.sudo().team_id.user_ids if self.team_id else \
             self.env.ref('helpdesk_mgmt.group_helpdesk_user').sudo().users
-        return users.filtered(lambda user: user.active and not user.share and user.helpdesk_available)
+        return users.filtered(lambda user: user.active and not user.share)
 
     @api.multi
     def _agent_available(self, now):
-        """Whether one of ``_available_agents`` is connected to Odoo and not idle at ``now``."""
-        users = self._available_agents()
+        """Whether one of ``_team_agents`` has "Available for Helpdesk Tickets" on and is connected to Odoo,
+        not idle, at ``now`` (``services.availability``)."""
+        users = self._team_agents()
         if not users:
             return False
         self.env.cr.execute('SELECT user_id, last_poll, last_presence FROM bus_presence WHERE user_id IN %s',
                             (tuple(users.ids),))
-        agents = [availability.Agent(user_id, True, fields.Datetime.from_string(poll),
-                                     fields.Datetime.from_string(presence))
-                  for user_id, poll, presence in self.env.cr.fetchall()]
+        presence = {user_id: (poll, seen) for user_id, poll, seen in self.env.cr.fetchall()}
+        agents = []
+        for user in users:
+            poll, seen = presence.get(user.id, (None, None))
+            agents.append(availability.Agent(user.id, user.helpdesk_available, fields.Datetime.from_string(poll),
+                                             fields.Datetime.from_string(seen)))
         return availability.anyone_available(agents, fields.Datetime.from_string(now), DISCONNECTION_TIMER,
                                              AWAY_TIMER)
 

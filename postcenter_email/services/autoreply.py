@@ -60,11 +60,6 @@ def is_private(message, account_addresses):
     return any(address in wanted for _name, address in rfc822.addresses(message, 'To'))
 
 
-def refusal(message):
-    """Why no automatic reply may answer ``message`` (RFC 3834 and common practice), or ``None``."""
-    return automatic.automatic_reason(message)
-
-
 def is_replyable_address(address):
     """An address an automatic reply may go to: present, and not a no-reply or mailer-daemon address."""
     return bool(address) and not automatic.looks_automatic_address(address)

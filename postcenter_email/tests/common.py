@@ -299,6 +299,13 @@ class IngestCase(common.TransactionCase):
             'imap_user': self.imap['user'], 'imap_password': self.imap['password'], 'team_id': self.team.id,
         })
 
+    def use_platform_smtp(self):
+        """Odoo's outgoing server is the test SMTP sink, and the platform's no-reply address is set."""
+        self.spool = os.environ['POSTCENTER_TEST_SMTP_SPOOL']
+        self.env['ir.mail_server'].create({'name': 'platform', 'smtp_host': '127.0.0.1', 'sequence': 0,
+                                           'smtp_port': int(os.environ['POSTCENTER_TEST_SMTP_PORT'])})
+        self.env['ir.config_parameter'].set_param('postcenter_email.noreply_address', 'noreply@helpdesk.example.org')
+
     def fetch(self, account=None):
         """Commit what the test wrote (so the fetch's own cursors keep it), fetch, and read afresh."""
         account = account or self.account
@@ -325,10 +332,7 @@ class ChannelCase(IngestCase):
 
     def setUp(self):
         super().setUp()
-        self.spool = os.environ['POSTCENTER_TEST_SMTP_SPOOL']
-        self.env['ir.mail_server'].create({'name': 'platform', 'smtp_host': '127.0.0.1', 'sequence': 0,
-                                           'smtp_port': int(os.environ['POSTCENTER_TEST_SMTP_PORT'])})
-        self.env['ir.config_parameter'].set_param('postcenter_email.noreply_address', 'noreply@helpdesk.example.org')
+        self.use_platform_smtp()
         self.agent = self.env['res.users'].with_context(no_reset_password=True).create({
             'name': 'Andrea Agente', 'login': 'pc_channel_agent', 'email': 'andrea@empresa.example',
             'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_user').id])],

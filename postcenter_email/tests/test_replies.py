@@ -18,10 +18,7 @@ class ReplyCase(IngestCase):
 
     def setUp(self):
         super().setUp()
-        self.spool = os.environ['POSTCENTER_TEST_SMTP_SPOOL']
-        self.env['ir.mail_server'].create({'name': 'platform', 'smtp_host': '127.0.0.1', 'sequence': 0,
-                                           'smtp_port': int(os.environ['POSTCENTER_TEST_SMTP_PORT'])})
-        self.env['ir.config_parameter'].set_param('postcenter_email.noreply_address', 'noreply@helpdesk.example.org')
+        self.use_platform_smtp()
         self.first = make_email(subject='Mi pedido', sender='Ana Pérez <ana@cliente.cl>')
         self.mailbox.append(self.first)
         self.fetch()

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from services import autoreply, rfc822
+from services import automatic, autoreply, rfc822
 
 
 def load(text):
@@ -81,13 +81,13 @@ def test_private_means_sent_to_the_account_directly():
     ({'From': 'do_not_reply@tienda.example'}, 'no-reply-sender'),
 ])
 def test_machine_mail_is_never_answered(headers, reason):
-    assert autoreply.refusal(email(**headers)) == reason
+    assert automatic.automatic_reason(email(**headers)) == reason
 
 
 def test_a_person_may_be_answered():
-    assert autoreply.refusal(email()) is None
-    assert autoreply.refusal(email(**{'Auto-Submitted': 'no'})) is None
-    assert autoreply.refusal(email(From='noreplyguy@x.cl')) is None  # only the local part as a whole counts
+    assert automatic.automatic_reason(email()) is None
+    assert automatic.automatic_reason(email(**{'Auto-Submitted': 'no'})) is None
+    assert automatic.automatic_reason(email(From='noreplyguy@x.cl')) is None  # only the local part as a whole counts
     assert autoreply.is_replyable_address('ana@cliente.cl')
     assert not autoreply.is_replyable_address('no-reply@cliente.cl')
     assert not autoreply.is_replyable_address('')
