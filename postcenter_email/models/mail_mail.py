@@ -1,31 +1,52 @@
 import datetime
+import logging
+from contextlib import contextmanager
+
+import psycopg2
 
 from odoo import _, api, fields, models, tools
 
 from ..services import smtp
 
+_logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# What Odoo's ``mail.mail._send`` writes before sending, on purpose; left there, nothing was accepted
+ODOO_SEND_GUARD = 'Error without exception. Probably due do sending an email without computed recipients.'
+LOCK_NOT_AVAILABLE = '55P03'
 
 
 class MailMail(models.Model):
-    """Replies of Email-channel tickets that fail to leave are retried with backoff, and the ticket says why."""
+    """Emails of Email-channel tickets leave exactly once: a committed mark before the SMTP conversation, the
+    outcome decided after it; a failure is retried with backoff and the ticket says why, in plain words."""
 
     _inherit = 'mail.mail'
 
     postcenter_attempts = fields.Integer(string='Sending Attempts', readonly=True, copy=False)
 
     @api.multi
-    def write(self, vals):
-        """Odoo marks a mail that could not be sent as 'exception': for a reply of an Email-channel ticket,
-        keep it queued with a later time instead (until it has failed ``MAX_ATTEMPTS`` times) and note the
-        reason, in plain words, on the ticket."""
-        if vals.get('state') != 'exception':
-            return super().write(vals)
-        replies = self.filtered(lambda mail: mail._postcenter_ticket())
-        if self - replies:
-            super(MailMail, self - replies).write(vals)
-        for mail in replies:
-            mail._postcenter_failed(vals)
+    def send(self, auto_commit=False, raise_exception=False):
+        """Odoo's ``send`` for every other email. Emails of Email-channel tickets go one by one through
+        ``_postcenter_send_once`` on the mail server session of their batch (a failure to connect or log in is
+        their failure: retried later, noted on the ticket, never raised)."""
+        tickets = self.filtered(lambda mail: mail._postcenter_ticket())
+        others = self - tickets
+        if others:
+            super(MailMail, others).send(auto_commit=auto_commit, raise_exception=raise_exception)
+        for server_id, batch_ids in tickets._split_by_server():
+            session = connect_error = None
+            try:
+                session = self.env['ir.mail_server'].connect(mail_server_id=server_id)
+            except Exception as error:
+                connect_error = error
+            try:
+                for mail in self.browse(batch_ids):
+                    mail._postcenter_send_once(session, connect_error)
+            finally:
+                if session:
+                    try:
+                        session.quit()
+                    except Exception:
+                        _logger.info('SMTP session of mail server %s did not close cleanly', server_id)
         return True
 
     @api.multi
@@ -37,26 +58,107 @@ class MailMail(models.Model):
         return ticket if ticket.email_account_id else self.env['helpdesk.ticket']
 
     @api.multi
-    def _postcenter_failed(self, vals):
-        reason = vals.get('failure_reason')
-        plain = self._postcenter_plain_reason(reason)
-        attempts = self.postcenter_attempts + 1
-        values = dict(vals, failure_reason=plain, postcenter_attempts=attempts)
-        ticket = self._postcenter_ticket()
+    def _postcenter_send_once(self, session, connect_error=None):
+        """Send one email at most once, even if this process dies in the middle.
+
+        First the email is marked, in a transaction of its own that is committed, as interrupted (state
+        ``exception``): if the process dies after the SMTP server accepted it and before the outcome is committed,
+        it stays so, kept for a person to check and resend, and is never sent a second time. Then it is sent by
+        Odoo's own ``_send`` in another transaction, which writes ``sent`` or the error; the outcome is decided
+        once that returns (``_postcenter_after_send``). An email not visible to other transactions yet (created in
+        the caller's uncommitted transaction) or being written by one goes through Odoo's ``_send`` in the
+        caller's transaction, with Odoo's own guard."""
+        self.ensure_one()
+        claimed = self._postcenter_claim()
+        if claimed is False:  # sent, failed or being sent by someone else meanwhile
+            return
+        if claimed is None:
+            self._postcenter_deliver(session, connect_error)
+            return
+        with self._postcenter_own_env() as mail:
+            mail.env.cr.execute("UPDATE mail_mail SET state = 'outgoing' WHERE id = %s", (mail.id,))
+            mail._postcenter_deliver(session, connect_error)
+
+    @contextmanager
+    def _postcenter_own_env(self):
+        """This email on a cursor of its own, committed when the block ends without error."""
+        with api.Environment.manage(), self.pool.cursor() as cr:
+            yield self.with_env(self.env(cr=cr))
+
+    @api.multi
+    def _postcenter_claim(self):
+        """Mark the email as being sent, committed: True; False if it is no longer outgoing; None if another
+        transaction cannot see it yet or holds it (the caller's own transaction wrote it)."""
+        try:
+            with self._postcenter_own_env() as mail:
+                mail.env.cr.execute('SELECT state FROM mail_mail WHERE id = %s FOR UPDATE NOWAIT', (mail.id,))
+                row = mail.env.cr.fetchone()
+                if not row:
+                    return None
+                if row[0] != 'outgoing':
+                    return False
+                mail.env.cr.execute("UPDATE mail_mail SET state = 'exception', failure_reason = %s WHERE id = %s",
+                                    (mail._postcenter_interrupted_reason(), mail.id))
+                return True
+        except psycopg2.OperationalError as error:
+            if error.pgcode == LOCK_NOT_AVAILABLE:
+                return None
+            raise
+
+    @api.multi
+    def _postcenter_interrupted_reason(self):
+        return _('The sending of this email was interrupted (the helpdesk stopped while talking to the mail '
+                 'server): it may or may not have reached the customer. Check with the customer before using '
+                 '"Resend Failed Emails".')
+
+    @api.multi
+    def _postcenter_deliver(self, session, connect_error):
+        """Odoo's ``_send`` for this email on ``session``, then the outcome; or the connection's failure."""
+        if connect_error is not None:
+            self._postcenter_failed(self._postcenter_plain_reason(connect_error))
+            return
+        super(MailMail, self)._send(smtp_session=session)
+        self._postcenter_after_send()
+
+    @api.multi
+    def _postcenter_after_send(self):
+        """Decide what happened from what Odoo's ``_send`` wrote: sent (or deleted once sent), or an error; when
+        its guard is still there, no recipient address was accepted."""
+        self.env.cr.execute('SELECT state, failure_reason FROM mail_mail WHERE id = %s', (self.id,))
+        row = self.env.cr.fetchone()
+        if not row or row[0] != 'exception':
+            return
+        self.invalidate_cache(ids=self.ids)
+        reason = row[1]
+        if reason in (ODOO_SEND_GUARD, _(ODOO_SEND_GUARD)):
+            self._postcenter_failed(_('it has no valid recipient address.'), permanent=True)
+        else:
+            self._postcenter_failed(self._postcenter_plain_reason(reason))
+
+    @api.multi
+    def _postcenter_failed(self, plain, permanent=False):
+        """The email could not leave (``plain``: why, in plain words): queued again later (2, 4, 8, 16 minutes),
+        or failed for good after ``MAX_ATTEMPTS`` (at once when ``permanent``); either way the ticket says why."""
+        attempts = MAX_ATTEMPTS if permanent else self.postcenter_attempts + 1
+        values = {'state': 'exception', 'failure_reason': plain, 'postcenter_attempts': attempts}
         if attempts < MAX_ATTEMPTS:
             when = datetime.datetime.utcnow() + datetime.timedelta(minutes=smtp.retry_delay_minutes(attempts))
             values.update(state='outgoing', scheduled_date=fields.Datetime.to_string(when))
             note = _('An email to the customer could not be sent: %s It will be tried again at %s (UTC).') % (
                 plain, values['scheduled_date'])
+        elif permanent:
+            note = _('An email to the customer could not be sent: %s Correct the address, then use "Resend '
+                     'Failed Emails" on the ticket.') % plain
         else:
             note = _('An email to the customer could not be sent after %s attempts: %s Fix the cause, then use '
                      '"Resend Failed Emails" on the ticket.') % (attempts, plain)
-        super(MailMail, self).write(values)
-        ticket.message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
-                            subtype='mail.mt_note', author_id=False)
+        self.write(values)
+        self._postcenter_ticket().message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
+                                               subtype='mail.mt_note', author_id=False)
 
     @api.model
     def _postcenter_plain_reason(self, reason):
+        """Plain words for an SMTP failure (an exception or Odoo's ``failure_reason`` text)."""
         messages = {
             'auth': _('the mail server rejected the user name or password.'),
             'tls': _('the secure connection (SSL/TLS) with the mail server failed; check the encryption and port.'),

@@ -2,10 +2,12 @@
 import os
 import re
 import socket
+from unittest import mock
 
 from aiosmtpd.controller import Controller
 
 from odoo import fields
+from odoo.addons.base.ir.ir_mail_server import IrMailServer
 
 from odoo.addons.postcenter_email.models.mail_mail import MAX_ATTEMPTS
 
@@ -163,6 +165,70 @@ class TestEmailChain(ReplyCase):
         self.assertIn('respuesta nueva', body)
         self.assertNotIn('o_postcenter_chain_header', body)
         self.assertNotIn('cliente 0', body)
+
+
+class ProcessDied(BaseException):
+    """Stands for the process being killed: nothing after it runs, no handler catches it."""
+
+
+class TestSendingExactlyOnce(ReplyCase):
+
+    def ticket_mails(self):
+        return self.env['mail.mail'].sudo().search([('model', '=', 'helpdesk.ticket'), ('res_id', '=', self.ticket.id)])
+
+    def notes(self):
+        return self.ticket.message_ids.filtered(lambda m: 'could not be sent' in (m.body or ''))
+
+    def test_a_delivered_reply_leaves_no_note_and_no_attempt(self):
+        sent = self.reply('Hola Ana, respuesta que llega.')
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(self.notes(), self.env['mail.message'], 'no failure note for a delivered reply')
+        self.assertFalse(self.ticket_mails().filtered(lambda mail: mail.state != 'sent' or mail.postcenter_attempts))
+        self.assertEqual(self.ticket.failed_mail_count, 0)
+
+    def test_a_crash_after_the_server_accepted_never_sends_twice(self):
+        """The SMTP server answered 250, then the process died before the outcome was committed."""
+        original = IrMailServer.send_email
+
+        def accepted_then_died(server, message, *args, **kwargs):
+            original(server, message, *args, **kwargs)
+            raise ProcessDied()
+        before = len(read_spool(self.spool))
+        with mock.patch.object(IrMailServer, 'send_email', accepted_then_died), real_smtp_delivery():
+            self.ticket.message_post(body='Respuesta única', message_type='comment', subtype='mail.mt_comment')
+            with self.assertRaises(ProcessDied):
+                self.cr.commit()  # sent right after the commit, or else by the queue
+                self.env['mail.mail'].process_email_queue()
+        self.cr.rollback()
+        self.run_queue()  # the next run of Odoo's mail queue, in a process that lives
+        self.run_queue()
+        self.assertEqual(len(read_spool(self.spool)) - before, 1, 'the customer got the reply once')
+        mail = self.ticket_mails()
+        self.assertEqual(mail.state, 'exception')
+        self.assertIn('interrupted', mail.failure_reason)
+        self.assertEqual(self.ticket.failed_mail_count, 1, 'kept for a person to check, never lost')
+
+    def run_queue(self):
+        self.cr.commit()
+        with real_smtp_delivery():
+            self.env['mail.mail'].process_email_queue()
+        self.refresh()
+
+    def test_other_mail_keeps_odoos_own_path(self):
+        """Mail that is not of an Email-channel ticket is sent, or fails, exactly as Odoo does it."""
+        Mail = self.env['mail.mail'].sudo()
+        before = len(read_spool(self.spool))
+        delivered = Mail.create({'email_to': 'someone@example.com', 'subject': 'Hola', 'body_html': '<p>x</p>',
+                                 'auto_delete': False})
+        self.run_queue()
+        self.assertEqual((delivered.state, delivered.postcenter_attempts), ('sent', 0))
+        self.assertEqual(len(read_spool(self.spool)), before + 1)
+        server = self.env['ir.mail_server'].search([('name', '=', 'platform')])
+        server.smtp_port = closed_port()
+        failing = Mail.create({'email_to': 'someone@example.com', 'subject': 'Hola', 'body_html': '<p>x</p>'})
+        self.run_queue()
+        self.assertEqual((failing.state, failing.postcenter_attempts), ('exception', 0), "Odoo's own outcome")
+        self.assertFalse(failing.scheduled_date)
 
 
 class TestSendingFailures(ReplyCase):
