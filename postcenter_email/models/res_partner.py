@@ -57,6 +57,18 @@ class ResPartner(models.Model):
         return context
 
     @api.multi
+    def _notify(self, message, force_send=False, send_after_commit=True, user_signature=True):
+        """An email received on an Email-channel ticket is for the agents: of its followers, only internal users
+        are sent a copy. The customer and other outside followers receive only what agents and automatic replies
+        send them, never someone else's email (a colleague's, a second contact's). Any other message, and any
+        email on other records, is notified as Odoo does."""
+        if self and message.message_type == 'email' and message.model == 'helpdesk.ticket' and message.res_id and \
+                self.env['helpdesk.ticket'].sudo().browse(message.res_id).email_account_id:
+            self = self.filtered(lambda partner: any(not user.share for user in partner.user_ids))
+        return super(ResPartner, self)._notify(message, force_send=force_send, send_after_commit=send_after_commit,
+                                               user_signature=user_signature)
+
+    @api.multi
     def _notify_by_chat(self, message):
         """Nobody to tell: skip formatting the message for the bus (Odoo formats it even for no one)."""
         if not self:

@@ -1,0 +1,92 @@
+"""Who is sent a copy of an incoming email: the agents following the ticket, never the customer or outsiders."""
+
+from .common import IngestCase, make_email, read_spool, real_smtp_delivery, reply_to
+
+
+class TestIncomingEmailRecipients(IngestCase):
+    """A ticket of Ana's, followed by Ana, by a second contact of hers and by an agent who wants emails."""
+
+    def setUp(self):
+        super().setUp()
+        self.use_platform_smtp()
+        self.first = make_email(subject='Mi pedido', sender='Ana Pérez <ana@cliente.cl>')
+        self.mailbox.append(self.first)
+        self.fetch()
+        self.ticket = self.tickets()
+        self.agent = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Andrea Agente', 'login': 'pc_recipients_agent', 'email': 'andrea@empresa.example',
+            'notification_type': 'email',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_user').id])]})
+        self.contact = self.env['res.partner'].create({'name': 'Pedro Pérez', 'email': 'pedro@cliente.cl'})
+        self.ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
+        self.mark = len(read_spool(self.spool))
+
+    def colleague_writes(self, cc=None):
+        message = reply_to(self.first, body='Soy Luis, colega de Ana: el pedido sigue sin llegar.',
+                           sender='Luis Soto <luis@cliente.cl>')
+        if cc:
+            message['Cc'] = cc
+        return message
+
+    def delivered(self):
+        """Recipients of the mail that really left since set-up (the queue processed as Odoo's cron does)."""
+        self.cr.commit()
+        with real_smtp_delivery():
+            self.env['mail.mail'].process_email_queue()
+        return sorted(address for _from, rcpt, _message in read_spool(self.spool)[self.mark:] for address in rcpt)
+
+    def test_by_imap_only_the_following_agent_is_told(self):
+        self.mailbox.append(self.colleague_writes())
+        with real_smtp_delivery():
+            self.fetch()
+        self.assertEqual(len(self.emails(self.ticket)), 2, 'the email is on the ticket')
+        self.assertEqual(self.delivered(), ['andrea@empresa.example'])
+
+    def test_with_the_customer_in_copy_she_gets_no_second_copy(self):
+        self.mailbox.append(self.colleague_writes(cc='Ana Pérez <ana@cliente.cl>'))
+        with real_smtp_delivery():
+            self.fetch()
+        self.assertEqual(self.delivered(), ['andrea@empresa.example'])
+
+    def test_by_forwarding_only_the_following_agent_is_told(self):
+        """What the inbound SMTP server calls for a forwarding address."""
+        account = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
+        first = make_email(subject='Cotización', sender='Ana Pérez <ana@cliente.cl>', to=account.forward_address)
+        ticket = account._receive_forwarded([account.forward_address], first.as_bytes()).ticket_id
+        ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
+        self.cr.commit()
+        self.mark = len(read_spool(self.spool))
+        with real_smtp_delivery():
+            account._receive_forwarded([account.forward_address], reply_to(first, sender='luis@cliente.cl').as_bytes())
+        self.assertEqual(len(self.emails(ticket)), 2)
+        self.assertEqual(self.delivered(), ['andrea@empresa.example'])
+
+    def test_by_odoos_mail_gateway_only_the_following_agent_is_told(self):
+        account = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
+        first = make_email(subject='Cotización', sender='Ana Pérez <ana@cliente.cl>', to=account.forward_address)
+        ticket = self.env['helpdesk.ticket'].browse(
+            self.env['mail.thread'].message_process(False, first.as_bytes()))
+        ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
+        self.cr.commit()
+        self.mark = len(read_spool(self.spool))
+        with real_smtp_delivery():
+            self.env['mail.thread'].message_process(False, reply_to(first, sender='luis@cliente.cl').as_bytes())
+        self.assertEqual(len(self.emails(ticket)), 2)
+        self.assertEqual(self.delivered(), ['andrea@empresa.example'])
+
+    def test_an_agents_answer_still_reaches_the_customer_and_her_contact(self):
+        """The ordinary path: what an agent writes goes to the followers outside, as Odoo sends it."""
+        with real_smtp_delivery():
+            self.ticket.sudo(self.agent).message_post(body='Lo revisamos', message_type='comment',
+                                                      subtype='mail.mt_comment')
+        self.assertEqual(self.delivered(), ['ana@cliente.cl', 'pedro@cliente.cl'])
+
+    def test_email_on_a_ticket_of_no_email_account_is_notified_as_odoo_does(self):
+        ticket = self.env['helpdesk.ticket'].create({'name': 'Otro canal', 'description': 'x'})
+        ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
+        with real_smtp_delivery():
+            ticket.message_post(body='Un email', message_type='email', subtype='mail.mt_comment',
+                                author_id=self.env['res.partner'].create({'name': 'Luis', 'email': 'luis@x.cl'}).id)
+        self.assertEqual(self.delivered(), ['andrea@empresa.example', 'pedro@cliente.cl'])
