@@ -41,8 +41,9 @@ def odoo_backend(database):
 
     def store(addresses, raw):
         with odoo.api.Environment.manage(), odoo.registry(database).cursor() as cr:
-            environment(cr)['postcenter.email.account']._receive_forwarded(addresses, raw)
-        # leaving the block committed the transaction: only now may the sender hear 250
+            # stored and committed in a transaction of its own, while this cursor holds its conversation's locks
+            environment(cr)['postcenter.email.account']._store_forwarded(addresses, raw)
+        # only now may the sender hear 250
 
     return knows, store
 

@@ -162,6 +162,24 @@ class HelpdeskTicket(models.Model):
             reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
 
     @api.multi
+    def _postcenter_original_arrived(self, message_key, parsed, partner):
+        """The email that the ticket's first email answered arrived after it: the ticket becomes what it would have
+        been in order, with the original's subject, text and customer (who follows it)."""
+        self.ensure_one()
+        self.env.cr.execute("""
+            SELECT 1 FROM postcenter_email_receipt
+             WHERE ticket_id = %s AND status = 'ticket' AND string_to_array(reference_keys, ' ') @> ARRAY[%s]::text[]
+             LIMIT 1""", (self.id, message_key))
+        if not self.env.cr.fetchone():
+            return
+        values = {'name': (parsed.get('subject') or '').strip()[:500] or self.name, 'description': parsed.get('body')}
+        if partner:
+            values.update(partner_id=partner.id, partner_name=partner.name, partner_email=partner.email)
+        self.with_context(tracking_disable=True).write(values)
+        if partner:
+            self.message_subscribe(partner_ids=partner.ids)
+
+    @api.multi
     def _postcenter_reopen(self):
         """Back to the first open stage."""
         stage = self.env['helpdesk.ticket.stage'].search([('closed', '=', False)], limit=1)

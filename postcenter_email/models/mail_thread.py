@@ -22,7 +22,6 @@ class MailThread(models.AbstractModel):
         addresses = [address for _name, address in rfc822.addresses(rfc822.load(raw), *RECIPIENT_HEADERS)]
         Account = self.env['postcenter.email.account'].sudo()
         if Account._forwarding_accounts(addresses):
-            receipts = Account._receive_forwarded(addresses, raw)
-            return receipts.mapped('ticket_id')[:1].id or False
+            return (Account._store_forwarded(addresses, raw) or [False])[0]
         return super().message_process(model, message, custom_values=custom_values, save_original=save_original,
                                        strip_attachments=strip_attachments, thread_id=thread_id)

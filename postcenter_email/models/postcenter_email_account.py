@@ -621,7 +621,11 @@ class PostcenterEmailAccount(models.Model):
         either keeps both the tickets and the progress, or neither.
         """
         done = []
-        with self._own_env() as env:
+        # the batch's conversation locks first (a customer may be writing to another account at this moment),
+        # then the batch's own transaction, committed before them
+        with self._own_env() as lock_env, self._own_env() as env:
+            lock_env['postcenter.email.receipt']._lock_conversations(self.with_env(lock_env),
+                                                                     [raw for _uid, raw in messages])
             account = self.with_env(env)
             folder = env['postcenter.email.folder'].browse(folder_id)
             last_uid = int(folder.last_uid or 0) if advance else 0
@@ -669,6 +673,20 @@ class PostcenterEmailAccount(models.Model):
         if not wanted:
             return self.browse()
         return self.search([('connection_type', '=', 'forward'), ('forward_address', 'in', wanted)])
+
+    @api.model
+    def _store_forwarded(self, addresses, raw):
+        """The way in of the inbound SMTP server and of Odoo's mail gateway: the email is stored for the
+        forwarding ``addresses`` in a transaction of its own, committed on return, while this cursor holds the
+        locks of its conversation and customer (taken before that transaction starts, so that two emails of one
+        conversation or one new customer, arriving at the same moment, make one ticket and one customer).
+        Returns the ids of the tickets it went to."""
+        accounts = self._forwarding_accounts(addresses)
+        if not accounts:
+            return []
+        self.env['postcenter.email.receipt']._lock_conversations(accounts, [raw])
+        with self._own_env() as env:
+            return self.with_env(env)._receive_forwarded(addresses, raw).mapped('ticket_id').ids
 
     @api.model
     def _receive_forwarded(self, addresses, raw):

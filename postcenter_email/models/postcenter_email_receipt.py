@@ -44,14 +44,41 @@ class PostcenterEmailReceipt(models.Model):
     machine_reason = fields.Char(string='Machine-Written', readonly=True,
                                  help='Why the email looks written by a machine (mailing list, auto-reply, no-reply '
                                       'sender...): automatic replies never answer it.')
+    reference_keys = fields.Text(string='References', readonly=True,
+                                 help='The Message-IDs this email answers (In-Reply-To and References): an original '
+                                      'that arrives after its reply joins the reply\'s ticket.')
 
     _sql_constraints = [
         ('message_key_unique', 'unique(account_id, message_key)', 'This email was received already.'),
     ]
 
+    @api.model_cr
+    def init(self):
+        """An index for the look-up of emails stored before the one they answer."""
+        super().init()
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS postcenter_email_receipt_reference_keys_idx
+                ON postcenter_email_receipt USING gin (string_to_array(reference_keys, ' '))
+             WHERE reference_keys IS NOT NULL""")
+
     # ------------------------------------------------------------------
     # The pipeline
     # ------------------------------------------------------------------
+
+    @api.model
+    def _lock_conversations(self, accounts, raws):
+        """Hold, until this cursor's transaction ends, the advisory locks of storing the raw emails ``raws`` in
+        ``accounts`` (``services.conversation.lock_keys``): one email of a conversation, or of a new customer, at a
+        time. Called on a cursor of its own *before* the transaction that stores them starts, so that this one's
+        snapshot sees what the previous holder committed."""
+        keys = set()
+        for raw in raws:
+            message = rfc822.load(raw)
+            keys.update(conversation.lock_keys(accounts.ids, rfc822.message_key(message, raw),
+                                               conversation.referenced_ids(message), rfc822.sender(message)[1]))
+        if keys:  # one statement, the keys in ascending order
+            self.env.cr.execute('SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(%s::bigint[]) AS key '
+                                'ORDER BY 1) AS keys', (sorted(keys),))
 
     @api.model
     def _ingest(self, account, raw):
@@ -106,9 +133,10 @@ class PostcenterEmailReceipt(models.Model):
         """Write the outcome on the ledger row (plain SQL: it is written once per email, by us only)."""
         self.env.cr.execute("""
             UPDATE postcenter_email_receipt
-               SET status = %s, ticket_id = %s, sender = %s, subject = %s, machine_reason = %s
+               SET status = %s, ticket_id = %s, sender = %s, subject = %s, machine_reason = %s, reference_keys = %s
              WHERE id = %s""", (values.get('status'), values.get('ticket_id') or None, values.get('sender'),
-                                values.get('subject'), values.get('machine_reason'), self.id))
+                                values.get('subject'), values.get('machine_reason'),
+                                ' '.join(values.get('references') or ()) or None, self.id))
         self.invalidate_cache(ids=self.ids)
 
     def _is_own_mail(self):
@@ -135,10 +163,15 @@ class PostcenterEmailReceipt(models.Model):
             if found:
                 name, address = '', found
         partner = self.env['res.partner']._postcenter_customer(name, address)
-        ticket = self._ticket_of(account, conversation.referenced_ids(message)) or \
-            Ticket._postcenter_by_number(account, parsed.get('subject'))
+        references = conversation.referenced_ids(message)
+        ticket = self._ticket_of(account, references) or Ticket._postcenter_by_number(account, parsed.get('subject'))
         now = fields.Datetime.now()
         from_agent = partner._postcenter_is_agent()
+        if not ticket:
+            ticket = self._ticket_answering(account)
+            if ticket and not from_agent:
+                ticket._postcenter_original_arrived(self.message_key, parsed, partner)
+        result = {'received_at': now, 'from_agent': from_agent, 'references': references}
         if ticket:
             # an agent answering from their mail client, with the account in copy: the customer already has
             # that email, so nobody is sent a copy; it is the agent's answer
@@ -147,9 +180,20 @@ class PostcenterEmailReceipt(models.Model):
                 ticket._postcenter_agent_answered(now)
             else:
                 ticket._postcenter_customer_wrote(account, now)
-            return {'status': 'reply', 'ticket_id': ticket.id, 'received_at': now, 'from_agent': from_agent}
+            return dict(result, status='reply', ticket_id=ticket.id)
         ticket = Ticket._postcenter_open(account, parsed, partner)
-        return {'status': 'ticket', 'ticket_id': ticket.id, 'received_at': now, 'from_agent': from_agent}
+        return dict(result, status='ticket', ticket_id=ticket.id)
+
+    def _ticket_answering(self, account):
+        """The ticket of an email of ``account`` stored before this one and answering it (mail is not always
+        delivered in order), if any."""
+        self.env.cr.execute("""
+            SELECT ticket_id FROM postcenter_email_receipt
+             WHERE account_id = %s AND reference_keys IS NOT NULL AND ticket_id IS NOT NULL
+               AND string_to_array(reference_keys, ' ') @> ARRAY[%s]::text[]
+             ORDER BY id LIMIT 1""", (account.id, self.message_key))
+        row = self.env.cr.fetchone()
+        return self.env['helpdesk.ticket'].browse(row[0] if row else [])
 
     def _parse(self, message):
         """What a ticket needs of the email. Body and attachments come from Odoo's own gateway extraction;

@@ -6,7 +6,7 @@ import email.policy
 from odoo import fields
 from odoo.exceptions import ValidationError
 
-from .common import PostcenterCase, make_email
+from .common import IngestCase, PostcenterCase, make_email
 
 GMAIL_CONFIRMATION = '''From: Gmail Team <forwarding-noreply@google.com>
 To: {forward}
@@ -29,10 +29,17 @@ into a new browser window.
 '''
 
 
-class TestForwarding(PostcenterCase):
+class TestForwarding(IngestCase):
+    """On Odoo's test cursor: forwarded mail is stored in a transaction of its own (IngestCase)."""
+
+    imap_values = PostcenterCase.imap_values
 
     def setUp(self):
         super().setUp()
+        manager = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Marta Manager', 'login': 'pc_forwarding_manager', 'email': 'marta@example.com',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_manager').id])]})
+        self.Account = self.env['postcenter.email.account'].sudo(manager)
         self.account = self.Account.create({'name': 'Ventas', 'email': 'ventas@acme.example',
                                             'connection_type': 'forward'})
         self.gateway = self.env['mail.thread']

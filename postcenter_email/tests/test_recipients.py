@@ -53,12 +53,12 @@ class TestIncomingEmailRecipients(IngestCase):
         account = self.env['postcenter.email.account'].create({
             'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
         first = make_email(subject='Cotización', sender='Ana Pérez <ana@cliente.cl>', to=account.forward_address)
-        ticket = account._receive_forwarded([account.forward_address], first.as_bytes()).ticket_id
+        ticket = self.env['helpdesk.ticket'].browse(account._store_forwarded([account.forward_address], first.as_bytes()))
         ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
         self.cr.commit()
         self.mark = len(read_spool(self.spool))
         with real_smtp_delivery():
-            account._receive_forwarded([account.forward_address], reply_to(first, sender='luis@cliente.cl').as_bytes())
+            account._store_forwarded([account.forward_address], reply_to(first, sender='luis@cliente.cl').as_bytes())
         self.assertEqual(len(self.emails(ticket)), 2)
         self.assertEqual(self.delivered(), ['andrea@empresa.example'])
 

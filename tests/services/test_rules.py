@@ -83,6 +83,30 @@ def test_references_most_specific_first():
     assert conversation.referenced_ids(message) == ['<c@x>', '<b@x>', '<a@x>']
 
 
+def test_an_original_and_its_reply_share_a_lock_key():
+    original = conversation.lock_keys([1], '<a@x>', [], 'ana@cliente.cl')
+    reply = conversation.lock_keys([1], '<b@x>', ['<a@x>'], 'luis@cliente.cl')
+    assert set(original) & set(reply)
+    assert reply == sorted(reply), 'ascending: no two holders wait for each other in a cycle'
+
+
+def test_two_emails_of_one_new_address_share_a_lock_key():
+    first = conversation.lock_keys([1], '<a@x>', [], 'Ana@Cliente.cl')
+    second = conversation.lock_keys([2], '<b@x>', [], 'ana@cliente.cl')
+    assert set(first) & set(second), 'the customer is shared by every account'
+
+
+def test_unrelated_emails_do_not_wait_for_each_other():
+    assert not set(conversation.lock_keys([1], '<a@x>', [], 'ana@cliente.cl')) & \
+        set(conversation.lock_keys([1], '<b@x>', ['<c@x>'], 'luis@cliente.cl'))
+    assert not set(conversation.lock_keys([1], '<a@x>', [], 'ana@cliente.cl')) & \
+        set(conversation.lock_keys([2], '<a@x>', [], None)), 'the same email in two accounts: two tickets'
+
+
+def test_lock_keys_are_postgresql_bigints():
+    assert all(-2 ** 63 <= key < 2 ** 63 for key in conversation.lock_keys([1], '<a@x>', ['<b@x>'], 'a@b.cl'))
+
+
 def test_ticket_numbers_in_subject():
     assert conversation.ticket_numbers('Re: [HT00042] mi pedido', 'HT') == ['HT00042']
     assert conversation.ticket_numbers('re: ht00042 y HT7', 'HT') == ['HT00042', 'HT7']
