@@ -7,6 +7,16 @@ from .common import IngestCase
 HEAD = b'From: Cliente <cliente@example.net>\r\nTo: support@example.com\r\nDate: Mon, 30 Nov 2026 10:00:00 -0300\r\n'
 
 
+HOSTILE_HTML = HEAD + (
+    b'Subject: hostil\r\nMessage-ID: <hostile-%s@example.net>\r\nMIME-Version: 1.0\r\n'
+    b'Content-Type: text/html; charset=utf-8\r\n\r\n'
+    b'<html><head><script>steal(document.cookie)</script></head><body onload="steal()">'
+    b'<p onclick="steal()">Hola</p><img src=x onerror=alert(1)><a href="javascript:steal()">pagar</a>'
+    b'<a href="JaVaScRiPt:steal()">otra</a><iframe src="http://evil.example"></iframe>'
+    b'<div style="width: expression(steal())">css</div><object data="x.swf"></object><embed src="x.swf">'
+    b'<svg><script>steal()</script></svg></body></html>\r\n')
+
+
 class TestHostileMessages(IngestCase):
 
     def ingest(self, raw):
@@ -102,6 +112,22 @@ class TestHostileMessages(IngestCase):
         self.assertIn('Hola', ticket.description)
         for bad in ('onload', 'onerror', '<iframe', 'steal()'):
             self.assertNotIn(bad, ticket.description)
+
+    def test_scripts_handlers_links_frames_and_css_never_reach_the_ticket(self):
+        """By IMAP and by forwarding: the stored chatter body and the ticket description are harmless."""
+        forwarding = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
+        self.mailbox.append(HOSTILE_HTML % b'imap')
+        self.fetch()
+        forwarding._store_forwarded([forwarding.forward_address], HOSTILE_HTML % b'forward')
+        for ticket in (self.tickets(), self.tickets(forwarding)):
+            self.assertEqual(len(ticket), 1)
+            stored = [ticket.description, self.emails(ticket).body]
+            for text in stored:
+                self.assertIn('Hola', text)
+                for bad in ('<script', 'steal(', 'onload', 'onerror', 'onclick', 'javascript:', '<iframe',
+                            'expression(', '<object', '<embed'):
+                    self.assertNotIn(bad, text.lower())
 
     def test_empty_message(self):
         ticket = self.ingest(b'\r\n')
