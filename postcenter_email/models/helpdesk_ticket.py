@@ -73,7 +73,8 @@ class HelpdeskTicket(models.Model):
         """Queue again, at once, the replies of the ticket that could not be sent."""
         mails = self.env['mail.mail'].sudo().search([
             ('model', '=', 'helpdesk.ticket'), ('res_id', 'in', self.ids), ('state', '=', 'exception')])
-        mails.write({'state': 'outgoing', 'postcenter_attempts': 0, 'scheduled_date': False})
+        mails.write({'state': 'outgoing', 'postcenter_attempts': 0, 'scheduled_date': False,
+                     'postcenter_sending_since': False})
         return True
 
     @api.multi

@@ -13,6 +13,7 @@ MAX_ATTEMPTS = 5
 # What Odoo's ``mail.mail._send`` writes before sending, on purpose; left there, nothing was accepted
 ODOO_SEND_GUARD = 'Error without exception. Probably due do sending an email without computed recipients.'
 LOCK_NOT_AVAILABLE = '55P03'
+INTERRUPTED_AFTER_MINUTES = 10  # a sending still marked after this long was interrupted
 
 
 class MailMail(models.Model):
@@ -22,6 +23,10 @@ class MailMail(models.Model):
     _inherit = 'mail.mail'
 
     postcenter_attempts = fields.Integer(string='Sending Attempts', readonly=True, copy=False)
+    postcenter_sending_since = fields.Datetime(
+        string='Sending Since', readonly=True, copy=False,
+        help='Set, and committed, just before the mail server is given the email; cleared with the outcome. Still set '
+             'later on: the sending was interrupted.')
 
     @api.multi
     def send(self, auto_commit=False, raise_exception=False):
@@ -76,7 +81,8 @@ class MailMail(models.Model):
             self._postcenter_deliver(session, connect_error)
             return
         with self._postcenter_own_env() as mail:
-            mail.env.cr.execute("UPDATE mail_mail SET state = 'outgoing' WHERE id = %s", (mail.id,))
+            mail.env.cr.execute("UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s",
+                                (mail.id,))
             mail._postcenter_deliver(session, connect_error)
 
     @contextmanager
@@ -97,8 +103,10 @@ class MailMail(models.Model):
                     return None
                 if row[0] != 'outgoing':
                     return False
-                mail.env.cr.execute("UPDATE mail_mail SET state = 'exception', failure_reason = %s WHERE id = %s",
-                                    (mail._postcenter_interrupted_reason(), mail.id))
+                mail.env.cr.execute("""
+                    UPDATE mail_mail SET state = 'exception', failure_reason = %s,
+                                         postcenter_sending_since = (now() at time zone 'UTC')
+                     WHERE id = %s""", (mail._postcenter_interrupted_reason(), mail.id))
                 return True
         except psycopg2.OperationalError as error:
             if error.pgcode == LOCK_NOT_AVAILABLE:
@@ -155,6 +163,25 @@ class MailMail(models.Model):
         self.write(values)
         self._postcenter_ticket().message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
                                                subtype='mail.mt_note', author_id=False)
+
+    @api.model
+    def _cron_interrupted(self, now=None):
+        """Scheduled action: emails whose sending was interrupted (still marked ``INTERRUPTED_AFTER_MINUTES`` after
+        it started: the process died while talking to the mail server) fail for good, and their ticket says so, once.
+        They are never sent again on their own: the mail server may have accepted them."""
+        now = fields.Datetime.from_string(now or fields.Datetime.now())
+        before = fields.Datetime.to_string(now - datetime.timedelta(minutes=INTERRUPTED_AFTER_MINUTES))
+        interrupted = self.sudo().search([('postcenter_sending_since', '<', before)])
+        for mail in interrupted:
+            started = mail.postcenter_sending_since
+            mail.write({'postcenter_sending_since': False, 'postcenter_attempts': MAX_ATTEMPTS,
+                        'state': 'exception', 'failure_reason': mail._postcenter_interrupted_reason()})
+            note = _('The sending of an email to the customer was interrupted at %s (UTC): it may or may not have '
+                     'reached the customer. Check with the customer, then use "Resend Failed Emails" on the ticket if '
+                     'it is needed.') % started
+            mail._postcenter_ticket().message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
+                                                   subtype='mail.mt_note', author_id=False)
+        return interrupted
 
     @api.model
     def _postcenter_plain_reason(self, reason):

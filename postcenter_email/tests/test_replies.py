@@ -2,6 +2,7 @@
 import os
 import re
 import socket
+from datetime import timedelta
 from unittest import mock
 
 from aiosmtpd.controller import Controller
@@ -207,6 +208,17 @@ class TestSendingExactlyOnce(ReplyCase):
         self.assertEqual(mail.state, 'exception')
         self.assertIn('interrupted', mail.failure_reason)
         self.assertEqual(self.ticket.failed_mail_count, 1, 'kept for a person to check, never lost')
+        started = fields.Datetime.from_string(mail.postcenter_sending_since)
+        Mail = self.env['mail.mail']
+        self.assertFalse(Mail._cron_interrupted(now=fields.Datetime.to_string(started + timedelta(minutes=9))),
+                         'maybe still talking to the server')
+        self.assertEqual(Mail._cron_interrupted(now=fields.Datetime.to_string(started + timedelta(minutes=11))), mail)
+        self.assertFalse(Mail._cron_interrupted(now=fields.Datetime.to_string(started + timedelta(minutes=20))))
+        notes = self.ticket.message_ids.filtered(lambda m: 'was interrupted' in (m.body or ''))
+        self.assertEqual(len(notes), 1, 'the ticket says so once')
+        self.assertIn('may or may not have reached the customer', notes.body)
+        self.run_queue()
+        self.assertEqual(len(read_spool(self.spool)) - before, 1, 'still never sent again on its own')
 
     def run_queue(self):
         self.cr.commit()
