@@ -8,6 +8,7 @@ from . import helpdesk_ticket
 from . import res_partner
 from . import mail_thread
 from . import mail_mail
+from . import postcenter_email_alert
 from . import postcenter_email_autoreply
 from . import postcenter_email_autoreply_log
 from . import res_users

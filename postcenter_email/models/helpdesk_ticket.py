@@ -85,6 +85,35 @@ class HelpdeskTicket(models.Model):
         return '%s/web#id=%d&model=helpdesk.ticket&view_type=form' % (base, self.id)
 
     @api.multi
+    def _postcenter_reply_failed_for_good(self, mail, reason_text):
+        """An email of this ticket to the customer (``mail``, a ``mail.mail``) has failed for good: it will not be
+        tried again by itself. Tell the helpdesk managers, once for that email (a second call tells nobody), by
+        email in their language: the ticket, the customer's address and ``reason_text`` (plain words; when it is
+        one of this addon's sentences, in the manager's language too). Returns the alert emails."""
+        self.ensure_one()
+        mail.ensure_one()
+        self.env.cr.execute("""UPDATE mail_mail SET postcenter_failure_told = true
+                                WHERE id = %s AND postcenter_failure_told IS NOT TRUE RETURNING id""", (mail.id,))
+        if not self.env.cr.fetchone():
+            return self.env['mail.mail']
+        mail.invalidate_cache(['postcenter_failure_told'], mail.ids)
+        mail = mail.sudo()
+        addresses = tools.email_split(mail.email_to or '') + mail.recipient_ids.mapped('email')
+        customer = ', '.join(sorted(set(address for address in addresses if address))) or self.partner_email or ''
+        return self.env['postcenter.email.alert']._tell_managers(
+            'postcenter_email.mail_template_reply_failed', self,
+            lambda ticket: {'postcenter_customer': customer, 'postcenter_reason': ticket._postcenter_translated(
+                reason_text or '')})
+
+    @api.model
+    def _postcenter_translated(self, text):
+        """``text`` in the context's language when it is one of the addon's own sentences, else as it is."""
+        lang = self.env.context.get('lang')
+        if not text or not lang or lang == 'en_US':
+            return text
+        return self.env['ir.translation']._get_source(None, ('code',), lang, text) or text
+
+    @api.multi
     def message_get_email_values(self, notif_mail=None):
         """Replies on an Email-channel ticket leave as its account: from the account's name and address through
         its own SMTP server, or from the platform's no-reply address with Reply-To the account (default

@@ -27,6 +27,9 @@ class MailMail(models.Model):
         string='Sending Since', readonly=True, copy=False,
         help='Set, and committed, just before the mail server is given the email; cleared with the outcome. Still set '
              'later on: the sending was interrupted.')
+    postcenter_failure_told = fields.Boolean(
+        string='Managers Told of the Failure', readonly=True, copy=False,
+        help='The helpdesk managers were told that this email failed for good (once per email).')
 
     @api.multi
     def send(self, auto_commit=False, raise_exception=False):
@@ -161,8 +164,11 @@ class MailMail(models.Model):
             note = _('An email to the customer could not be sent after %s attempts: %s Fix the cause, then use '
                      '"Resend Failed Emails" on the ticket.') % (attempts, plain)
         self.write(values)
-        self._postcenter_ticket().message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
-                                               subtype='mail.mt_note', author_id=False)
+        ticket = self._postcenter_ticket()
+        ticket.message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
+                            subtype='mail.mt_note', author_id=False)
+        if attempts >= MAX_ATTEMPTS:
+            ticket._postcenter_reply_failed_for_good(self, plain)
 
     @api.model
     def _cron_interrupted(self, now=None):
@@ -179,8 +185,10 @@ class MailMail(models.Model):
             note = _('The sending of an email to the customer was interrupted at %s (UTC): it may or may not have '
                      'reached the customer. Check with the customer, then use "Resend Failed Emails" on the ticket if '
                      'it is needed.') % started
-            mail._postcenter_ticket().message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
-                                                   subtype='mail.mt_note', author_id=False)
+            ticket = mail._postcenter_ticket()
+            ticket.message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',
+                                subtype='mail.mt_note', author_id=False)
+            ticket._postcenter_reply_failed_for_good(mail, mail._postcenter_interrupted_reason())
         return interrupted
 
     @api.model

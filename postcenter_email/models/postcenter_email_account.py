@@ -8,8 +8,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.bus.models.bus_presence import AWAY_TIMER, DISCONNECTION_TIMER
 
-from ..services import (addresses, autoreply, availability, blocklist, forwarding, gmail, imap, progress, providers,
-                        schedule, signature, smtp)
+from ..services import (addresses, autoreply, availability, backoff, blocklist, forwarding, gmail, imap, outage,
+                        progress, providers, schedule, signature, smtp)
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
@@ -19,6 +19,12 @@ MANAGERS = 'helpdesk_mgmt.group_helpdesk_manager,base.group_system'
 TIME_UNITS = [('seconds', 'Seconds'), ('minutes', 'Minutes'), ('hours', 'Hours')]
 SCHEDULE_FIELDS = ('sla_time', 'sla_unit', 'autoclose_enabled', 'autoclose_time', 'autoclose_unit')
 SECRET_FIELDS = ('imap_password', 'smtp_password')
+CONNECTION_FIELDS = {'imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password', 'connection_type'}
+# The scheduled fetch's one look-up: IMAP accounts whose next attempt has come (index on next_attempt).
+DUE_FOR_FETCH = """
+    SELECT id FROM postcenter_email_account
+     WHERE connection_type = 'imap' AND active AND (next_attempt IS NULL OR next_attempt <= %s)
+     ORDER BY name, id"""
 
 
 class PostcenterEmailAccount(models.Model):
@@ -166,11 +172,35 @@ class PostcenterEmailAccount(models.Model):
     failed_count = fields.Integer(compute='_compute_counts', string='Failed Emails')
     receipt_count = fields.Integer(compute='_compute_counts', string='Received Emails')
     autoreply_sent_count = fields.Integer(compute='_compute_counts', string='Automatic Replies Sent')
+    next_attempt = fields.Datetime(
+        string='Next Attempt', readonly=True, copy=False, index=True,
+        help='The server rejected the user name or password: the scheduled fetch waits until then before logging '
+             'in again (1, 2, 4 … up to 60 minutes after each rejection in a row), so that the provider does not '
+             'lock the mailbox. Test Connection and Fetch Now try at once; changing the connection settings ends '
+             'the wait.')
+    login_rejections = fields.Integer(string='Rejected Logins in a Row', readonly=True, copy=False)
+    failing_since = fields.Datetime(
+        string='Failing Since', readonly=True, copy=False,
+        help='When the account stopped working; cleared when it is connected again. The helpdesk managers are '
+             'told by email when it starts, once.')
+    failing_for = fields.Char(string='Failing For', compute='_compute_failing_for',
+                              help='How long the account has not been working.')
 
     _sql_constraints = [
         ('forward_address_unique', 'unique(forward_address)',
          'This forwarding address is already used by another account.'),
     ]
+
+    @api.depends('failing_since')
+    def _compute_failing_for(self):
+        now = datetime.datetime.utcnow()
+        units = {'d': _('%s d'), 'h': _('%s h'), 'min': _('%s min')}
+        for account in self:
+            if not account.failing_since:
+                account.failing_for = False
+                continue
+            parts = outage.elapsed(fields.Datetime.from_string(account.failing_since), now)
+            account.failing_for = ' '.join(units[unit] % number for number, unit in parts) or _('under a minute')
 
     @api.multi
     def _compute_counts(self):
@@ -305,15 +335,21 @@ class PostcenterEmailAccount(models.Model):
     @api.multi
     def write(self, vals):
         """Normalise typed values; a changed connection must be tested again, and switching to IMAP is
-        tested before it is saved (a forwarding account gets its forwarding address when it needs one)."""
+        tested before it is saved (a forwarding account gets its forwarding address when it needs one).
+        Changed connection settings end the wait after rejected logins (they deserve a try at the next run);
+        becoming connected ends the episode of failures."""
         vals = self._normalize_vals(vals)
-        connection_fields = {'imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password', 'connection_type'}
         if vals.get('connection_type') == 'imap' and 'state' not in vals:
             for account in self.filtered(lambda record: record.connection_type != 'imap'):
                 account._check_imap_values(vals)
             vals['state'] = 'connected'
-        elif connection_fields & set(vals) and 'state' not in vals:
+        elif CONNECTION_FIELDS & set(vals) and 'state' not in vals:
             vals['state'] = 'not_validated'
+        if CONNECTION_FIELDS & set(vals):
+            vals.setdefault('next_attempt', False)
+            vals.setdefault('login_rejections', 0)
+        if vals.get('state') == 'connected':
+            vals.update(failing_since=False, next_attempt=False, login_rejections=0)
         smtp_fields = {'send_method', 'smtp_host', 'smtp_port', 'smtp_encryption', 'smtp_user', 'smtp_password'}
         if smtp_fields & set(vals) and 'smtp_state' not in vals:
             vals['smtp_state'] = 'untested'
@@ -449,6 +485,8 @@ class PostcenterEmailAccount(models.Model):
             'mailbox': _('Logged in to %(host)s, but the INBOX folder could not be opened: %(detail)s'),
             'protocol': _('The server %(host)s answered in a way that was not expected: %(detail)s'),
             'network': _('The connection to %(host)s was lost: %(detail)s'),
+            'unavailable': _('The server %(host)s could not check the user name and password just now, a '
+                             'temporary failure on its side (%(detail)s). The next fetch tries again.'),
         }
         template = messages.get(error.kind, _('Unexpected error with the server %(host)s: %(detail)s'))
         return template % {'host': host, 'port': port, 'detail': error.detail}
@@ -470,12 +508,45 @@ class PostcenterEmailAccount(models.Model):
                                   self.sudo().imap_password or '', timeout=self._imap_timeout())
 
     @api.multi
-    def _set_connected(self):
-        self.write({'state': 'connected', 'last_error': False, 'last_check_date': fields.Datetime.now()})
+    def _set_connected(self, now=None, values=None):
+        """The connection worked at ``now``: Connected (which ends an episode of failures and any wait)."""
+        self.write(dict(values or {}, state='connected', last_error=False,
+                        last_check_date=now or fields.Datetime.now()))
 
     @api.multi
-    def _set_error(self, message):
-        self.write({'state': 'error', 'last_error': message, 'last_error_date': fields.Datetime.now()})
+    def _set_failed(self, error, now=None, values=None):
+        """The connection failed at ``now`` with ``error`` (a ``MailServerError``): Error with the reason in plain
+        words; after a rejected login the next scheduled attempt waits (``services.backoff``); the first failure
+        of an episode (none is open: the account was connected since the last one) tells the helpdesk managers."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        rejections, next_attempt = backoff.after_failure(error.kind, self.login_rejections,
+                                                         fields.Datetime.from_string(now))
+        values = dict(values or {}, state='error', last_error_date=now, login_rejections=rejections,
+                      last_error=self._describe_server_error(error, self.imap_host, self.imap_port),
+                      next_attempt=fields.Datetime.to_string(next_attempt) if next_attempt else False)
+        starts_episode = not self.failing_since
+        if starts_episode:
+            values['failing_since'] = now
+        self.write(values)
+        if starts_episode:
+            self._tell_managers_failing(error)
+
+    @api.multi
+    def _tell_managers_failing(self, error):
+        """Email each helpdesk manager, in their language, that the account stopped working and why."""
+        self.ensure_one()
+        return self.env['postcenter.email.alert']._tell_managers(
+            'postcenter_email.mail_template_account_failing', self,
+            lambda account: {'postcenter_reason': account._describe_server_error(error, account.imap_host,
+                                                                                 account.imap_port)})
+
+    @api.multi
+    def postcenter_backend_url(self):
+        """Address of the account in the web client (for alerts)."""
+        self.ensure_one()
+        base = self.env['ir.config_parameter'].sudo().get_param('web.base.url') or ''
+        return '%s/web#id=%d&model=postcenter.email.account&view_type=form' % (base, self.id)
 
     @api.multi
     def _blocklist(self):
@@ -501,14 +572,14 @@ class PostcenterEmailAccount(models.Model):
 
     @api.multi
     def action_test_connection(self):
-        """Log in to each IMAP account and record the outcome on it (state, last error)."""
+        """Log in to each IMAP account at once (whatever its next attempt) and record the outcome on it."""
         for account in self:
             if account.connection_type != 'imap':
                 raise UserError(_('"%s" receives mail by forwarding: there is no server to test.') % account.name)
             try:
                 account._imap_check()
             except MailServerError as error:
-                account._set_error(self._describe_server_error(error, account.imap_host, account.imap_port))
+                account._set_failed(error)
             else:
                 account._set_connected()
         return True
@@ -536,7 +607,8 @@ class PostcenterEmailAccount(models.Model):
 
     @api.multi
     def action_fetch(self):
-        """Fetch now, synchronously: new mail of each IMAP account becomes tickets."""
+        """Fetch now, synchronously, whatever the account's next attempt: new mail of each IMAP account becomes
+        tickets."""
         self.check_access_rights('write')
         self.check_access_rule('write')
         for account in self:
@@ -548,17 +620,21 @@ class PostcenterEmailAccount(models.Model):
         return True
 
     @api.model
-    def _cron_fetch(self):
-        """Scheduled action: fetch every active IMAP account. One account's failure never stops the others."""
-        for account in self.search([('connection_type', '=', 'imap')]):
+    def _cron_fetch(self, now=None):
+        """Scheduled action: fetch every active IMAP account whose next attempt has come (``now``, UTC, by default
+        the present), found by one indexed query: accounts waiting after rejected logins are skipped until then.
+        One account's failure never stops the others."""
+        self.env.cr.execute(DUE_FOR_FETCH, (now or fields.Datetime.now(),))
+        for account in self.browse([row[0] for row in self.env.cr.fetchall()]):
             try:
-                account._fetch_imap()
+                account._fetch_imap(now=now)
             except Exception:
                 _logger.exception('Fetching email account %s failed unexpectedly', account.id)
 
     @api.multi
-    def _fetch_imap(self):
-        """Read the account's new mail into tickets; returns 'done', 'error' or 'busy' (another fetch runs)."""
+    def _fetch_imap(self, now=None):
+        """Read the account's new mail into tickets; returns 'done', 'error' or 'busy' (another fetch runs).
+        The outcome is recorded at ``now`` (by default, when the fetch ends)."""
         self.ensure_one()
         with self._own_env() as lock_env:
             lock_env.cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', (FETCH_LOCK, self.id))
@@ -568,9 +644,9 @@ class PostcenterEmailAccount(models.Model):
                 self._fetch_imap_folder('INBOX')
             except MailServerError as error:
                 _logger.info('Email account %s: %s', self.id, error)
-                self._record_fetch(self._describe_server_error(error, self.imap_host, self.imap_port))
+                self._record_fetch(error, now=now)
                 return 'error'
-            self._record_fetch()
+            self._record_fetch(now=now)
             return 'done'
 
     @api.multi
@@ -651,16 +727,16 @@ class PostcenterEmailAccount(models.Model):
             return self.env['postcenter.email.receipt']
 
     @api.multi
-    def _record_fetch(self, error=None):
-        """The outcome of a fetch on the account, in plain words (written on a cursor of our own)."""
-        now = fields.Datetime.now()
-        values = {'last_fetch_date': now}
-        if error:
-            values.update(state='error', last_error=error, last_error_date=now)
-        else:
-            values.update(state='connected', last_error=False, last_check_date=now)
+    def _record_fetch(self, error=None, now=None):
+        """The outcome of a fetch on the account, ``error`` being its ``MailServerError`` if it failed (written on a
+        cursor of our own, with any alert it starts)."""
+        now = now or fields.Datetime.now()
         with self._own_env() as env:
-            self.with_env(env).write(values)
+            account = self.with_env(env)
+            if error:
+                account._set_failed(error, now, {'last_fetch_date': now})
+            else:
+                account._set_connected(now, {'last_fetch_date': now})
 
     # ------------------------------------------------------------------
     # Receiving by forwarding (inbound SMTP server, Odoo's mail gateway)

@@ -42,6 +42,13 @@ class AuthenticationFailed(MailServerError):
     transient = False
 
 
+class ServerUnavailable(MailServerError):
+    """The server could not check the login just now (IMAP ``[UNAVAILABLE]``, RFC 5530): a subsystem of
+    its own is down or restarting. Not a rejected password."""
+
+    kind = 'unavailable'
+
+
 class MailboxMissing(MailServerError):
     kind = 'mailbox'
     transient = False

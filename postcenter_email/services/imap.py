@@ -18,6 +18,8 @@ def classify(error):
     if isinstance(error, exceptions.MailServerError):
         return error
     if isinstance(error, LoginError):
+        if '[UNAVAILABLE]' in _text(error).upper():
+            return exceptions.ServerUnavailable(_text(error))
         return exceptions.AuthenticationFailed(_text(error))
     transport = exceptions.from_transport(error, _text)
     if transport:

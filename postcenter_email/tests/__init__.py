@@ -10,3 +10,5 @@ from . import test_replies
 from . import test_translation
 from . import test_service_times
 from . import test_autoreplies
+from . import test_backoff
+from . import test_alerts

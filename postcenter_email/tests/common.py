@@ -172,6 +172,27 @@ class DovecotControl:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_open(imap_test_server()['port'])
 
+    def set_password(self, user, password):
+        """Change ``user``'s password on the server, as a provider would (Dovecot re-reads its password file)."""
+        path = os.path.join(os.path.dirname(self.config), 'passwd')
+        with open(path) as handle:
+            lines = [line for line in handle.read().splitlines() if not line.startswith(user + ':')]
+        with open(path, 'w') as handle:
+            handle.write('\n'.join(lines + ['%s:{PLAIN}%s' % (user, password)]) + '\n')
+        server = imap_test_server()
+        deadline = time.monotonic() + 20
+        while True:  # Dovecot looks at the file again at most once a second: wait until the new password works
+            client = imapclient.IMAPClient(server['host'], port=server['port'], ssl=False, timeout=10)
+            try:
+                client.login(user, password)
+                client.logout()
+                return
+            except imapclient.exceptions.LoginError:
+                client.shutdown()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
     def set_uidvalidity(self, user, value):
         subprocess.run(['doveadm', '-c', self.config, 'mailbox', 'update', '-u', user, '--uid-validity',
                         str(value), 'INBOX'], check=True)

@@ -93,3 +93,37 @@ def test_server_restart_is_seen_as_down_then_up(dovecot):
     finally:
         dovecot.start()
     assert imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD)['exists'] == 0
+
+
+def test_a_server_that_cannot_check_logins_for_now_is_not_a_rejected_password():
+    """``NO [UNAVAILABLE]`` to LOGIN (RFC 5530; Dovecot and Gmail say it while their password check is down) is a
+    temporary failure, not a wrong password: a scripted IMAP server on a real socket answers it."""
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+
+    def serve():
+        client, _address = listener.accept()
+        with client, client.makefile('rwb') as stream:
+            stream.write(b'* OK ready\r\n')
+            stream.flush()
+            for line in stream:
+                tag, command = line.split(b' ')[:2]
+                if command.strip().upper() == b'CAPABILITY':
+                    stream.write(b'* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n' + tag + b' OK done\r\n')
+                elif command.upper() == b'LOGIN':
+                    stream.write(tag + b' NO [UNAVAILABLE] Temporary authentication failure.\r\n')
+                else:
+                    stream.write(b'* BYE\r\n' + tag + b' OK bye\r\n')
+                    stream.flush()
+                    return
+                stream.flush()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with pytest.raises(exceptions.ServerUnavailable) as caught:
+            imap.check_mailbox('127.0.0.1', listener.getsockname()[1], False, USER, PASSWORD, timeout=5)
+        assert caught.value.transient
+        assert caught.value.kind == 'unavailable'
+    finally:
+        listener.close()
