@@ -55,6 +55,15 @@ class _Env:
 
 
 @pytest.fixture(scope='session')
+def account(odoo_env_factory):
+    """The forwarding account the tests write to: ``{'id', 'forward_address'}``."""
+    with odoo_env_factory() as env:
+        account = env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
+        return {'id': account.id, 'forward_address': account.forward_address}
+
+
+@pytest.fixture(scope='session')
 def certificate():
     folder = tempfile.mkdtemp(prefix='postcenter-inbound-tls-')
     cert, key = make_certificate(folder)

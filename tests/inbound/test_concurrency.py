@@ -4,7 +4,7 @@ import smtplib
 import threading
 import uuid
 
-from .test_inbound_smtp import account, customer_email  # noqa: F401 (the module's account fixture)
+from .test_inbound_smtp import customer_email
 
 
 def at_the_same_moment(inbound, rcpt, messages):
@@ -27,7 +27,7 @@ def at_the_same_moment(inbound, rcpt, messages):
     assert refused == [{}] * len(messages), refused
 
 
-def test_an_original_and_its_reply_sent_together_make_one_ticket(inbound, account, odoo_env_factory):  # noqa: F811
+def test_an_original_and_its_reply_sent_together_make_one_ticket(inbound, account, odoo_env_factory):
     run = uuid.uuid4().hex[:8]
     subjects = []
     for number in range(40):
@@ -46,7 +46,7 @@ def test_an_original_and_its_reply_sent_together_make_one_ticket(inbound, accoun
         assert all(len(ticket.message_ids.filtered(lambda m: m.message_type == 'email')) == 2 for ticket in tickets)
 
 
-def test_ten_emails_from_one_new_address_at_once_make_one_customer(inbound, account, odoo_env_factory):  # noqa: F811
+def test_ten_emails_from_one_new_address_at_once_make_one_customer(inbound, account, odoo_env_factory):
     address = 'nueva-%s@cliente.example' % uuid.uuid4().hex[:8]
     messages = [customer_email(subject='Consulta %d' % number, sender='Nueva <%s>' % address) for number in range(10)]
     at_the_same_moment(inbound, account['forward_address'], messages)

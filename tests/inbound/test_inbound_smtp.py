@@ -22,14 +22,6 @@ def customer_email(subject='Consulta por reenvío', body='Hola, escribo a ventas
     return message
 
 
-@pytest.fixture(scope='module')
-def account(odoo_env_factory):
-    with odoo_env_factory() as env:
-        account = env['postcenter.email.account'].create({
-            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
-        return {'id': account.id, 'forward_address': account.forward_address}
-
-
 def tickets(odoo_env_factory, account_id, subject=None):
     with odoo_env_factory() as env:
         domain = [('email_account_id', '=', account_id)] + ([('name', '=', subject)] if subject else [])
