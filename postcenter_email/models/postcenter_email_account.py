@@ -439,7 +439,10 @@ class PostcenterEmailAccount(models.Model):
 
     @api.model
     def _describe_server_error(self, error, host, port):
-        """Plain, translated words for a ``services.exceptions.MailServerError``."""
+        """Plain, translated words for a ``services.exceptions.MailServerError``: what happened and what the admin
+        can do; the library's words, when they help, only as a technical detail at the end. A failure in the
+        middle of a fetch (``error.midway``) says what became of the mail read so far."""
+        detail = _('(Technical detail: %(detail)s)')
         messages = {
             'dns': _('The server name "%(host)s" could not be found. Check the IMAP server address.'),
             'refused': _('The server %(host)s refused the connection on port %(port)s. '
@@ -447,15 +450,34 @@ class PostcenterEmailAccount(models.Model):
             'timeout': _('The server %(host)s did not answer in time on port %(port)s. '
                          'It may be down, or a firewall may block that port.'),
             'tls': _('The secure connection (SSL/TLS) with %(host)s failed. Check the SSL switch and the port '
-                     '(993 with SSL, 143 without). Server said: %(detail)s'),
+                     '(993 with SSL, 143 without).') + ' ' + detail,
             'auth': _('The server %(host)s rejected the user name or password. Check them; Gmail and Outlook '
                       'need an app password when two-step verification is on.'),
-            'mailbox': _('Logged in to %(host)s, but the INBOX folder could not be opened: %(detail)s'),
-            'protocol': _('The server %(host)s answered in a way that was not expected: %(detail)s'),
-            'network': _('The connection to %(host)s was lost: %(detail)s'),
+            'mailbox': _('Logged in to %(host)s, but its INBOX folder could not be opened. Check that this user '
+                         'has an INBOX and may read it by IMAP (some providers need IMAP switched on in the '
+                         'mailbox settings).') + ' ' + detail,
+            'protocol': _('The server %(host)s on port %(port)s does not answer as an IMAP server does. Check that '
+                          'this is the IMAP server and port of your mail provider.') + ' ' + detail,
+            'network': _('The connection to the IMAP server %(host)s was cut before the helpdesk could log in. '
+                         'Try again in a minute; if this keeps happening, check the server address and port, and '
+                         'the network between the helpdesk and the server.'),
         }
-        template = messages.get(error.kind, _('Unexpected error with the server %(host)s: %(detail)s'))
-        return template % {'host': host, 'port': port, 'detail': error.detail}
+        midway = {
+            'timeout': _('The IMAP server %(host)s stopped answering in the middle of the fetch. What was fetched '
+                         'before is kept; the next fetch goes on from there. If this keeps happening, ask your '
+                         'mail provider whether the server is overloaded.'),
+            'protocol': _('The IMAP server %(host)s gave an answer the helpdesk did not expect in the middle of the '
+                          'fetch, so the fetch stopped. What was fetched before is kept; the next fetch goes on '
+                          'from there. If this keeps happening, ask your mail provider about it.') + ' ' + detail,
+            'network': _('The connection to the IMAP server %(host)s was cut in the middle of the fetch. What was '
+                         'fetched before is kept; the next fetch goes on from there. If this keeps happening, check '
+                         'the network between the helpdesk and the server, or ask your mail provider whether it '
+                         'limits connections.'),
+        }
+        template = (getattr(error, 'midway', False) and midway.get(error.kind)) or messages.get(error.kind) or \
+            _('Something unexpected went wrong with the IMAP server %(host)s. Try again in a minute; if this keeps '
+              'happening, ask your mail provider.') + ' ' + detail
+        return template % {'host': host, 'port': port, 'detail': error.detail or type(error).__name__}
 
     @api.model
     def _imap_timeout(self):
