@@ -3,8 +3,9 @@
 #   1. services      plain pytest, no database (postcenter_email/services)
 #   2. install       a fresh database with the addon, then an upgrade; their logs are checked
 #   3. inbound       the inbound SMTP server of forwarding accounts, as a process, over real SMTP
-#   4. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations
-#   5. browser       headless Chromium drives a running Odoo: the "Add account" wizard, the board
+#   4. faults        real processes killed, run side by side, or losing Dovecot, PostgreSQL (a private cluster)
+#   5. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations
+#   6. browser       headless Chromium drives a running Odoo: the "Add account" wizard, the board
 # Exits non-zero if any part fails. Artifacts (logs, screenshots) go to test-artifacts/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/pa
 step "inbound SMTP server (its own process, real SMTP traffic)"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/inbound.xml" tests/inbound
 
+step "faults (real Odoo processes killed, side by side, losing their IMAP server or database)"
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/faults.xml" tests/faults
+
 step "odoo tests (pytest-odoo, real Dovecot)"
 cat > "$ART/odoo-test.conf" <<CONF
 [options]
@@ -46,5 +50,5 @@ POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -
 
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "SOME TESTS FAILED"; fi
-python3 scripts/summarize_junit.py "$ART/junit" services packaging inbound odoo browser
+python3 scripts/summarize_junit.py "$ART/junit" services packaging inbound faults odoo browser
 exit $status

@@ -27,6 +27,10 @@ DUE_FOR_FETCH = """
      ORDER BY name, id"""
 
 
+class FetchLockLost(Exception):
+    """The connection that held a fetch's lock is gone: the fetch must stop (the next one resumes it)."""
+
+
 class PostcenterEmailAccount(models.Model):
     """A company mailbox connected to the helpdesk, by IMAP or by forwarding."""
 
@@ -471,7 +475,10 @@ class PostcenterEmailAccount(models.Model):
 
     @api.model
     def _describe_server_error(self, error, host, port):
-        """Plain, translated words for a ``services.exceptions.MailServerError``."""
+        """Plain, translated words for a ``services.exceptions.MailServerError``: what happened and what the admin
+        can do; the library's words, when they help, only as a technical detail at the end. A failure in the
+        middle of a fetch (``error.midway``) says what became of the mail read so far."""
+        detail = _('(Technical detail: %(detail)s)')
         messages = {
             'dns': _('The server name "%(host)s" could not be found. Check the IMAP server address.'),
             'refused': _('The server %(host)s refused the connection on port %(port)s. '
@@ -479,17 +486,36 @@ class PostcenterEmailAccount(models.Model):
             'timeout': _('The server %(host)s did not answer in time on port %(port)s. '
                          'It may be down, or a firewall may block that port.'),
             'tls': _('The secure connection (SSL/TLS) with %(host)s failed. Check the SSL switch and the port '
-                     '(993 with SSL, 143 without). Server said: %(detail)s'),
+                     '(993 with SSL, 143 without).') + ' ' + detail,
             'auth': _('The server %(host)s rejected the user name or password. Check them; Gmail and Outlook '
                       'need an app password when two-step verification is on.'),
-            'mailbox': _('Logged in to %(host)s, but the INBOX folder could not be opened: %(detail)s'),
-            'protocol': _('The server %(host)s answered in a way that was not expected: %(detail)s'),
-            'network': _('The connection to %(host)s was lost: %(detail)s'),
+            'mailbox': _('Logged in to %(host)s, but its INBOX folder could not be opened. Check that this user '
+                         'has an INBOX and may read it by IMAP (some providers need IMAP switched on in the '
+                         'mailbox settings).') + ' ' + detail,
+            'protocol': _('The server %(host)s on port %(port)s does not answer as an IMAP server does. Check that '
+                          'this is the IMAP server and port of your mail provider.') + ' ' + detail,
+            'network': _('The connection to the IMAP server %(host)s was cut before the helpdesk could log in. '
+                         'Try again in a minute; if this keeps happening, check the server address and port, and '
+                         'the network between the helpdesk and the server.'),
             'unavailable': _('The server %(host)s could not check the user name and password just now, a '
                              'temporary failure on its side (%(detail)s). The next fetch tries again.'),
         }
-        template = messages.get(error.kind, _('Unexpected error with the server %(host)s: %(detail)s'))
-        return template % {'host': host, 'port': port, 'detail': error.detail}
+        midway = {
+            'timeout': _('The IMAP server %(host)s stopped answering in the middle of the fetch. What was fetched '
+                         'before is kept; the next fetch goes on from there. If this keeps happening, ask your '
+                         'mail provider whether the server is overloaded.'),
+            'protocol': _('The IMAP server %(host)s gave an answer the helpdesk did not expect in the middle of the '
+                          'fetch, so the fetch stopped. What was fetched before is kept; the next fetch goes on '
+                          'from there. If this keeps happening, ask your mail provider about it.') + ' ' + detail,
+            'network': _('The connection to the IMAP server %(host)s was cut in the middle of the fetch. What was '
+                         'fetched before is kept; the next fetch goes on from there. If this keeps happening, check '
+                         'the network between the helpdesk and the server, or ask your mail provider whether it '
+                         'limits connections.'),
+        }
+        template = (getattr(error, 'midway', False) and midway.get(error.kind)) or messages.get(error.kind) or \
+            _('Something unexpected went wrong with the IMAP server %(host)s. Try again in a minute; if this keeps '
+              'happening, ask your mail provider.') + ' ' + detail
+        return template % {'host': host, 'port': port, 'detail': error.detail or type(error).__name__}
 
     @api.model
     def _imap_timeout(self):
@@ -637,11 +663,12 @@ class PostcenterEmailAccount(models.Model):
         The outcome is recorded at ``now`` (by default, when the fetch ends)."""
         self.ensure_one()
         with self._own_env() as lock_env:
-            lock_env.cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s)', (FETCH_LOCK, self.id))
-            if not lock_env.cr.fetchone()[0]:
+            lock_env.cr.execute('SELECT pg_try_advisory_xact_lock(%s, %s), pg_backend_pid()', (FETCH_LOCK, self.id))
+            locked, holder = lock_env.cr.fetchone()
+            if not locked:
                 return 'busy'
             try:
-                self._fetch_imap_folder('INBOX')
+                self.with_context(postcenter_fetch_lock=holder)._fetch_imap_folder('INBOX')
             except MailServerError as error:
                 _logger.info('Email account %s: %s', self.id, error)
                 self._record_fetch(error, now=now)
@@ -651,27 +678,33 @@ class PostcenterEmailAccount(models.Model):
 
     @api.multi
     def _fetch_imap_folder(self, name):
-        """Fetch one folder in batches; each batch (tickets and progress) is committed before the mailbox is touched."""
+        """Fetch one folder in batches; each batch (tickets and progress) is committed before the mailbox is touched.
+
+        A first read (or a re-read after a UIDVALIDITY change) stores the UIDs it chose before its first batch,
+        so that an interruption resumes it with the same messages (``services.progress``)."""
         mark_seen = self.imap_after_fetch == 'seen'
         with imap.open_mailbox(self.imap_host, self.imap_port, self.imap_ssl, self.imap_user,
                                self.sudo().imap_password or '', name, readonly=not mark_seen,
                                timeout=self._imap_timeout()) as mailbox:
             folder_id, stored = self._folder_state(name)
             plan = progress.plan(stored['uidvalidity'], mailbox.uidvalidity, stored['last_uid'],
-                                 stored['last_fetch_date'])
+                                 stored['last_fetch_date'], stored['unfinished'])
             if plan.mode == 'after':
                 uids = mailbox.uids_after(plan.last_uid)
+            elif plan.mode == 'resume':
+                uids, end_uid = progress.still_to_read(stored['unfinished']), int(stored['unfinished'].end_uid)
             else:
-                uids = set(mailbox.unseen_uids())
-                if plan.since:
-                    uids.update(mailbox.uids_since(plan.since))
-                uids = sorted(uids)
+                uids, end_uid = progress.full_read(mailbox.unseen_uids(),
+                                                   mailbox.uids_since(plan.since) if plan.since else [],
+                                                   mailbox.uidnext)
+                self._start_full_read(folder_id, mailbox.uidvalidity, uids, end_uid)
+            mark = 'last_uid' if plan.mode == 'after' else 'resume_done_uid'
             for batch in progress.batches(uids, self._param('fetch_batch_size', 50)):
-                done = self._ingest_batch(folder_id, mailbox.fetch(batch), advance=plan.mode == 'after')
+                done = self._ingest_batch(folder_id, mailbox.fetch(batch), mark)
                 if mark_seen:
                     mailbox.mark_seen(done)
             if plan.mode != 'after':
-                self._set_folder_state(folder_id, mailbox.uidvalidity, max([mailbox.uidnext - 1] + uids))
+                self._set_folder_state(folder_id, mailbox.uidvalidity, end_uid)
 
     @api.multi
     def _folder_state(self, name):
@@ -680,21 +713,37 @@ class PostcenterEmailAccount(models.Model):
             Folder = env['postcenter.email.folder']
             folder = Folder.search([('account_id', '=', self.id), ('name', '=', name)], limit=1) or \
                 Folder.create({'account_id': self.id, 'name': name})
+            unfinished = progress.Unfinished(folder.resume_uidvalidity, folder.resume_uids or '',
+                                             folder.resume_end_uid, folder.resume_done_uid) \
+                if folder.resume_uidvalidity else None
             return folder.id, {'uidvalidity': folder.uidvalidity, 'last_uid': folder.last_uid,
-                               'last_fetch_date': fields.Datetime.from_string(folder.last_fetch_date)}
+                               'last_fetch_date': fields.Datetime.from_string(folder.last_fetch_date),
+                               'unfinished': unfinished}
+
+    @api.model
+    def _start_full_read(self, folder_id, uidvalidity, uids, end_uid):
+        """Store what a first read (or re-read) will take, before its first batch: it is resumed from this."""
+        with self._own_env() as env:
+            env['postcenter.email.folder'].browse(folder_id).write({
+                'resume_uidvalidity': uidvalidity, 'resume_uids': progress.compact(uids),
+                'resume_end_uid': str(end_uid), 'resume_done_uid': '0'})
 
     @api.model
     def _set_folder_state(self, folder_id, uidvalidity, last_uid):
+        """A first read (or re-read) is done: from now on the folder is read by UID."""
         with self._own_env() as env:
             env['postcenter.email.folder'].browse(folder_id).write({
-                'uidvalidity': uidvalidity, 'last_uid': str(last_uid), 'last_fetch_date': fields.Datetime.now()})
+                'uidvalidity': uidvalidity, 'last_uid': str(last_uid), 'last_fetch_date': fields.Datetime.now(),
+                'resume_uidvalidity': False, 'resume_uids': False, 'resume_end_uid': False,
+                'resume_done_uid': False})
 
     @api.multi
-    def _ingest_batch(self, folder_id, messages, advance):
+    def _ingest_batch(self, folder_id, messages, mark='last_uid'):
         """Ingest ``[(uid, raw)]`` in one transaction of our own; return the UIDs it covered.
 
-        With ``advance`` the folder's last UID moves in the same transaction, so a crash
-        either keeps both the tickets and the progress, or neither.
+        The folder's progress field ``mark`` (``last_uid``, or ``resume_done_uid`` during a first read) moves in
+        the same transaction, so a crash either keeps both the tickets and the progress, or neither. UIDs at or
+        below it are already done and skipped.
         """
         done = []
         # the batch's conversation locks first (a customer may be writing to another account at this moment),
@@ -702,16 +751,35 @@ class PostcenterEmailAccount(models.Model):
         with self._own_env() as lock_env, self._own_env() as env:
             lock_env['postcenter.email.receipt']._lock_conversations(self.with_env(lock_env),
                                                                      [raw for _uid, raw in messages])
+            self._check_fetch_lock(env.cr)
             account = self.with_env(env)
             folder = env['postcenter.email.folder'].browse(folder_id)
-            last_uid = int(folder.last_uid or 0) if advance else 0
+            last_uid = int(folder[mark] or 0)
             for uid, raw in messages:
-                if uid > last_uid or not advance:
+                if uid > last_uid:
                     account._receive(raw)
                 done.append(uid)
-            if advance and done:
-                folder.write({'last_uid': str(max([last_uid] + done)), 'last_fetch_date': fields.Datetime.now()})
+            if done:
+                values = {mark: str(max([last_uid] + done))}
+                if mark == 'last_uid':
+                    values['last_fetch_date'] = fields.Datetime.now()
+                folder.write(values)
         return done
+
+    @api.multi
+    def _check_fetch_lock(self, cr):
+        """Raise ``FetchLockLost`` if the fetch lock taken by ``_fetch_imap`` (its holder's backend in the context)
+        is gone, as when PostgreSQL restarted: the fetch stops rather than run beside another one."""
+        holder = self.env.context.get('postcenter_fetch_lock')
+        if not holder:
+            return
+        cr.execute("""SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s
+                         AND objsubid = 2 AND pid = %s AND granted""", (FETCH_LOCK, self.id, holder))
+        if not cr.fetchone():
+            _logger.warning('Email account %s: the connection holding its fetch lock is gone (the database '
+                            'restarted?); the fetch stops here and the next one goes on from the last batch stored',
+                            self.id)
+            raise FetchLockLost('Email account %s: the fetch lock was lost' % self.id)
 
     @api.multi
     def _receive(self, raw):

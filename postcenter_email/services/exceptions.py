@@ -9,10 +9,12 @@ import ssl
 
 
 class MailServerError(Exception):
-    """A mail server could not be used; ``detail`` is the server's own words."""
+    """A mail server could not be used; ``detail`` is the server's own words. ``midway`` is set when it
+    happened in the middle of a session that had logged in (a fetch), not while connecting."""
 
     kind = 'unknown'
     transient = True
+    midway = False
 
     def __init__(self, detail=''):
         super().__init__(detail)

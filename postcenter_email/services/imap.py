@@ -25,6 +25,8 @@ def classify(error):
     if transport:
         return transport
     if isinstance(error, IMAPClientAbortError):
+        if _text(error).startswith('unexpected response'):  # imaplib's words for a line that is not IMAP
+            return exceptions.ProtocolFailure(_text(error))
         return exceptions.NetworkFailure(_text(error))
     if isinstance(error, IMAPClientError):
         return exceptions.ProtocolFailure(_text(error))
@@ -74,10 +76,16 @@ class Mailbox:
         self.exists = int(status.get(b'EXISTS') or 0)
 
     def _call(self, method, *args, **kwargs):
+        """A command of the open session; its failures are ``midway``. A TLS error after the handshake that
+        worked is the connection being cut, not a TLS setting to check."""
         try:
             return getattr(self.client, method)(*args, **kwargs)
         except Exception as error:
-            raise classify(error) from error
+            failure = classify(error)
+            if isinstance(failure, exceptions.TlsFailure):
+                failure = exceptions.NetworkFailure(failure.detail)
+            failure.midway = True
+            raise failure from error
 
     def uids_after(self, last_uid):
         """UIDs above ``last_uid``, ascending (``N:*`` also answers the highest UID: it is dropped)."""

@@ -1,4 +1,7 @@
+import os
+
 from odoo.exceptions import UserError, ValidationError
+from odoo.addons.postcenter_email.services import exceptions
 
 from .common import PostcenterCase, SilentServer, closed_port
 
@@ -107,6 +110,33 @@ class TestConnection(PostcenterCase):
         account = self.Account.create(self.imap_values(imap_ssl=True))
         account.action_test_connection()
         self.assert_error(account, 'secure connection (SSL/TLS)')
+        words, _sep, detail = account.last_error.partition(' (Technical detail: ')
+        self.assertTrue(words.endswith('(993 with SSL, 143 without).') and detail.endswith(')'), account.last_error)
+
+    def test_a_server_that_is_not_imap(self):
+        smtp_port = int(os.environ['POSTCENTER_TEST_SMTP_PORT'])  # the test run's SMTP sink
+        account = self.Account.create(self.imap_values(imap_port=smtp_port))
+        account.action_test_connection()
+        self.assert_error(account, 'The server 127.0.0.1 on port %d does not answer as an IMAP server does.'
+                          % smtp_port,
+                          'Check that this is the IMAP server and port of your mail provider. (Technical detail: ')
+
+    def test_what_happened_to_the_mail_is_said_when_a_fetch_is_cut(self):
+        describe = self.env['postcenter.email.account']._describe_server_error
+        cut = exceptions.NetworkFailure('command: FETCH => socket error: EOF')
+        cut.midway = True
+        self.assertEqual(describe(cut, '127.0.0.1', 143), (
+            'The connection to the IMAP server 127.0.0.1 was cut in the middle of the fetch. What was fetched before '
+            'is kept; the next fetch goes on from there. If this keeps happening, check the network between the '
+            'helpdesk and the server, or ask your mail provider whether it limits connections.'))
+        self.assertIn('Se cortó la conexión con el servidor IMAP 127.0.0.1 en medio de la lectura',
+                      self.env['postcenter.email.account'].with_context(lang='es_ES')._describe_server_error(
+                          cut, '127.0.0.1', 143))
+        self.assertIn('before the helpdesk could log in',
+                      describe(exceptions.NetworkFailure('socket error: EOF'), 'imap.example.com', 993))
+        stalled = exceptions.ConnectionTimeout('timed out')
+        stalled.midway = True
+        self.assertIn('stopped answering in the middle of the fetch', describe(stalled, '127.0.0.1', 143))
 
     def test_unknown_host(self):
         account = self.Account.create(self.imap_values(imap_host='imap.does-not-exist.invalid'))

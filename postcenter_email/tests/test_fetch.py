@@ -199,7 +199,7 @@ class TestResilience(IngestCase):
 
     def test_server_restart_mid_fetch_loses_and_doubles_nothing(self):
         self.env['ir.config_parameter'].set_param('postcenter_email.fetch_batch_size', '2')
-        self.mailbox.append(*[make_email(subject='mensaje %d' % n) for n in range(5)])
+        uids = self.mailbox.append(*[make_email(subject='mensaje %d' % n) for n in range(5)])
         dovecot = DovecotControl()
         from odoo.addons.postcenter_email.services import imap
         real_fetch = imap.Mailbox.fetch
@@ -217,11 +217,26 @@ class TestResilience(IngestCase):
         finally:
             dovecot.start()
         self.assertEqual(self.account.state, 'error')
-        self.assertIn('connection', self.account.last_error.lower())
+        self.assertTrue(self.account.last_error.startswith(
+            'The connection to the IMAP server 127.0.0.1 was cut in the middle of the fetch. What was fetched before '
+            'is kept; the next fetch goes on from there.'), self.account.last_error)
+        self.assertNotIn('FETCH', self.account.last_error)
         self.assertEqual(len(self.tickets()), 2)
-        self.assertEqual(self.fetch(), 'done')
+        folder = self.account.folder_ids
+        self.assertEqual((folder.uidvalidity, folder.resume_done_uid), (False, str(uids[1])))
+        # The first fetch had chosen the unread messages: one read meanwhile is still taken when it resumes,
+        # and only what was not stored yet is downloaded again.
+        with self.mailbox.session() as client:
+            client.add_flags([uids[4]], [b'\\Seen'])
+        calls.clear()
+        with mock.patch.object(imap.Mailbox, 'fetch', lambda mailbox, batch: calls.append(batch) or
+                               real_fetch(mailbox, batch)):
+            self.assertEqual(self.fetch(), 'done')
+        self.assertEqual(calls, [uids[2:4], uids[4:]])
         self.assertEqual(self.account.state, 'connected')
         self.assertEqual(sorted(self.tickets().mapped('name')), ['mensaje %d' % n for n in range(5)])
+        self.assertEqual((folder.uidvalidity, folder.last_uid, folder.resume_uids),
+                         (str(self.mailbox.uidvalidity()), str(uids[4]), False))
 
     def test_uidvalidity_change_imports_new_mail_but_not_old(self):
         self.mailbox.append(make_email(subject='antes'))

@@ -95,6 +95,43 @@ def test_server_restart_is_seen_as_down_then_up(dovecot):
     assert imap.check_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD)['exists'] == 0
 
 
+@pytest.mark.parametrize('use_ssl', [False, True], ids=['plain', 'tls'])
+def test_connection_cut_during_a_session_is_a_network_failure_midway(dovecot, trusting, use_ssl):
+    port = dovecot.imaps_port if use_ssl else dovecot.imap_port
+    mailbox = imap.open_mailbox('127.0.0.1', port, use_ssl, USER, PASSWORD, ssl_context=trusting if use_ssl else None)
+    try:
+        dovecot.stop()
+        with pytest.raises(exceptions.NetworkFailure) as caught:
+            mailbox.uids_after(0)
+        assert caught.value.midway
+    finally:
+        mailbox.close()
+        dovecot.start()
+    with pytest.raises(exceptions.ConnectionRefused) as refused:
+        imap.check_mailbox('127.0.0.1', 1, False, USER, PASSWORD)
+    assert not refused.value.midway
+
+
+def test_a_server_that_is_not_imap_is_a_protocol_failure():
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+
+    def smtp_greeting():
+        client, _address = listener.accept()
+        client.sendall(b'220 smtp.example.com ESMTP ready\r\n')
+        client.recv(100)
+        client.close()
+    threading.Thread(target=smtp_greeting, daemon=True).start()
+    try:
+        with pytest.raises(exceptions.ProtocolFailure) as caught:
+            imap.check_mailbox('127.0.0.1', listener.getsockname()[1], False, USER, PASSWORD, timeout=5)
+        assert '220 smtp.example.com' in caught.value.detail
+        assert not caught.value.midway
+    finally:
+        listener.close()
+
+
 def test_a_server_that_cannot_check_logins_for_now_is_not_a_rejected_password():
     """``NO [UNAVAILABLE]`` to LOGIN (RFC 5530; Dovecot and Gmail say it while their password check is down) is a
     temporary failure, not a wrong password: a scripted IMAP server on a real socket answers it."""

@@ -10,6 +10,7 @@ to the ``dovecot`` system user (both created by the dovecot-core package).
 """
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -75,6 +76,10 @@ service stats {{
   }}
 }}
 """
+
+
+_SESSION_END = re.compile(r'imap\((?P<login>[^)]*)\)<[^>]*><[^>]*>: Info: Disconnected: (?P<reason>[^(]*?)'
+                          r'(?: \(.*\))? in=.* body_count=(?P<bodies>\d+)')
 
 
 class Dovecot:
@@ -147,6 +152,38 @@ class Dovecot:
             for login, password in self.users.items():
                 handle.write('%s:{PLAIN}%s\n' % (login, password))
         os.chmod(os.path.join(self.root, 'passwd'), 0o644)
+
+    # -- what the server saw ------------------------------------------------
+    def finished_sessions(self, login):
+        """Each finished IMAP session of ``login``, oldest first, as Dovecot logged it when it ended:
+        ``{'reason': 'Logged out' or why it was cut, 'body_count': messages whose body it sent}``."""
+        sessions = []
+        try:
+            with open(os.path.join(self.root, 'dovecot.log'), errors='replace') as handle:
+                for line in handle:
+                    found = _SESSION_END.search(line)
+                    if found and found.group('login') == login:
+                        sessions.append({'reason': found.group('reason'), 'body_count': int(found.group('bodies'))})
+        except OSError:
+            pass
+        return sessions
+
+    def session_process(self, login):
+        """The pid of the imap process that serves the latest session of ``login`` (from its login line)."""
+        pattern = r'imap-login: Info: Login: user=<%s>, .*?mpid=(\d+)' % re.escape(login)
+        with open(os.path.join(self.root, 'dovecot.log'), errors='replace') as handle:
+            found = [int(match.group(1)) for match in re.finditer(pattern, handle.read())]
+        return found[-1] if found else None
+
+    def wait_sessions(self, login, count, timeout=20):
+        """The finished sessions of ``login`` once there are at least ``count`` (Dovecot logs a session's end
+        when its process exits, a moment after the client is gone)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sessions = self.finished_sessions(login)
+            if len(sessions) >= count or time.monotonic() > deadline:
+                return sessions
+            time.sleep(0.05)
 
     # -- helpers -----------------------------------------------------------
     @property
