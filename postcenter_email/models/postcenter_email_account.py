@@ -3,6 +3,8 @@ import logging
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -783,11 +785,15 @@ class PostcenterEmailAccount(models.Model):
 
     @api.multi
     def _receive(self, raw):
-        """One email through the pipeline, in a savepoint: if it fails it is kept as a failed email instead."""
+        """One email through the pipeline, in a savepoint: if it fails it is kept as a failed email instead. A
+        conflict with a concurrent transaction (serialization failure, deadlock) is no fault of the email: it is
+        raised, so the whole transaction is tried again (the next fetch; the SMTP sender hears 451 and retries)."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 return self.env['postcenter.email.receipt']._ingest(self, raw)
+        except psycopg2.extensions.TransactionRollbackError:
+            raise
         except Exception as error:
             _logger.exception('Email account %s: an email could not be turned into a ticket', self.id)
             self.env.clear()

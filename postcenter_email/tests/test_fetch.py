@@ -306,6 +306,27 @@ class TestResilience(IngestCase):
         self.assertEqual(failed.ticket_id.name, 'rompe')
         self.assertEqual(len(self.tickets()), 3)
 
+    def test_a_conflict_with_another_transaction_is_tried_again_not_kept_as_failed(self):
+        """A serialization failure is nobody's fault: the batch is rolled back whole, the next fetch stores it."""
+        import psycopg2.extensions
+        self.mailbox.append(make_email(subject='uno'), make_email(subject='en conflicto'))
+        Ticket = type(self.env['helpdesk.ticket'])
+        real_open = Ticket._postcenter_open
+
+        def conflict(self, account, parsed, partner):
+            if parsed.get('subject') == 'en conflicto':
+                raise psycopg2.extensions.TransactionRollbackError('could not serialize access')
+            return real_open(self, account, parsed, partner)
+
+        with mock.patch.object(Ticket, '_postcenter_open', conflict):
+            with self.assertRaises(psycopg2.extensions.TransactionRollbackError):
+                self.fetch()
+        self.refresh()
+        self.assertFalse(self.account.failed_ids)
+        self.assertFalse(self.tickets(), 'the batch was rolled back whole')
+        self.assertEqual(self.fetch(), 'done')
+        self.assertEqual(self.tickets().mapped('name'), ['uno', 'en conflicto'])
+
     def test_a_failed_message_can_be_discarded(self):
         failed = self.env['postcenter.email.failed']._keep(self.account, b'Subject: x\n\nx', ValueError('boom'))
         failed.action_discard()
