@@ -73,7 +73,7 @@ class PostcenterEmailReceipt(models.Model):
         snapshot sees what the previous holder committed."""
         keys = set()
         for raw in raws:
-            message = rfc822.load(raw)
+            message = rfc822.load(raw, headers_only=True)
             keys.update(conversation.lock_keys(accounts.ids, rfc822.message_key(message, raw),
                                                conversation.referenced_ids(message), rfc822.sender(message)[1]))
         if keys:  # one statement, the keys in ascending order

@@ -6,6 +6,7 @@ nothing downstream (PostgreSQL included) accepts. ``load`` repairs those headers
 """
 import datetime
 import email
+import email.parser
 import email.policy
 import hashlib
 import re
@@ -30,10 +31,16 @@ def _repair(value):
     return decode_8bit(value.encode('ascii', 'surrogateescape'))
 
 
-def load(raw):
-    """Parse ``raw`` bytes into an ``email.message.Message`` with readable headers."""
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    for part in message.walk():
+def load(raw, headers_only=False):
+    """Parse ``raw`` bytes into an ``email.message.Message`` with readable headers (with ``headers_only``, the
+    top-level headers alone: the body is left unparsed, which costs next to nothing)."""
+    if headers_only:
+        message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        parts = [message]
+    else:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        parts = message.walk()
+    for part in parts:
         headers = getattr(part, '_headers', [])
         for index, (name, value) in enumerate(headers):
             repaired = _repair(value)

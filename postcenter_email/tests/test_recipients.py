@@ -1,18 +1,14 @@
 """Who is sent a copy of an incoming email: the agents following the ticket, never the customer or outsiders."""
 
-from .common import IngestCase, make_email, read_spool, real_smtp_delivery, reply_to
+from .common import make_email, read_spool, real_smtp_delivery, reply_to
+from .test_replies import ReplyCase
 
 
-class TestIncomingEmailRecipients(IngestCase):
+class TestIncomingEmailRecipients(ReplyCase):
     """A ticket of Ana's, followed by Ana, by a second contact of hers and by an agent who wants emails."""
 
     def setUp(self):
         super().setUp()
-        self.use_platform_smtp()
-        self.first = make_email(subject='Mi pedido', sender='Ana Pérez <ana@cliente.cl>')
-        self.mailbox.append(self.first)
-        self.fetch()
-        self.ticket = self.tickets()
         self.agent = self.env['res.users'].with_context(no_reset_password=True).create({
             'name': 'Andrea Agente', 'login': 'pc_recipients_agent', 'email': 'andrea@empresa.example',
             'notification_type': 'email',

@@ -27,6 +27,16 @@ class ReplyCase(IngestCase):
         self.fetch()
         self.ticket = self.tickets()
 
+    def run_queue(self):
+        """Odoo's mail queue, as its scheduled action runs it (really delivered)."""
+        self.cr.commit()
+        with real_smtp_delivery():
+            self.env['mail.mail'].process_email_queue()
+        self.refresh()
+
+    def notes(self):
+        return self.ticket.message_ids.filtered(lambda m: 'could not be sent' in (m.body or ''))
+
     def reply(self, text='Hola Ana, ya lo revisamos.'):
         before = len(read_spool(self.spool))
         self.post(text)
@@ -177,9 +187,6 @@ class TestSendingExactlyOnce(ReplyCase):
     def ticket_mails(self):
         return self.env['mail.mail'].sudo().search([('model', '=', 'helpdesk.ticket'), ('res_id', '=', self.ticket.id)])
 
-    def notes(self):
-        return self.ticket.message_ids.filtered(lambda m: 'could not be sent' in (m.body or ''))
-
     def test_a_delivered_reply_leaves_no_note_and_no_attempt(self):
         sent = self.reply('Hola Ana, respuesta que llega.')
         self.assertEqual(len(sent), 1)
@@ -221,12 +228,6 @@ class TestSendingExactlyOnce(ReplyCase):
         to_customer = [rcpt for _from, rcpt, _message in read_spool(self.spool)[before:] if 'ana@cliente.cl' in rcpt]
         self.assertEqual(len(to_customer), 1, 'still never sent again on its own')
 
-    def run_queue(self):
-        self.cr.commit()
-        with real_smtp_delivery():
-            self.env['mail.mail'].process_email_queue()
-        self.refresh()
-
     def test_other_mail_keeps_odoos_own_path(self):
         """Mail that is not of an Email-channel ticket is sent, or fails, exactly as Odoo does it."""
         Mail = self.env['mail.mail'].sudo()
@@ -256,15 +257,6 @@ class TestSendingFailures(ReplyCase):
     def reply_mail(self):
         return self.env['mail.mail'].sudo().search([('model', '=', 'helpdesk.ticket'),
                                                     ('res_id', '=', self.ticket.id)], order='id desc', limit=1)
-
-    def notes(self):
-        return self.ticket.message_ids.filtered(lambda m: 'could not be sent' in (m.body or ''))
-
-    def run_queue(self):
-        self.cr.commit()
-        with real_smtp_delivery():
-            self.env['mail.mail'].process_email_queue()
-        self.refresh()
 
     def manager_alerts(self):
         return self.env['mail.mail'].sudo().search([('model', '=', False), ('email_to', '=', False),
