@@ -8,7 +8,7 @@
     'website': 'https://postcenter.io',
     'depends': ['helpdesk_mgmt', 'resource'],
     'external_dependencies': {
-        'python': ['imapclient', 'email_validator'],
+        'python': ['imapclient', 'email_validator', 'phonenumbers', 'aiosmtpd'],
     },
     'data': [
         'security/postcenter_email_security.xml',
