@@ -1,5 +1,5 @@
 # postcenter_email: `make run` serves Odoo with the addon; `make test` runs every test.
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench wheel clean
 
 setup:
 	@scripts/setup.sh
@@ -13,5 +13,8 @@ test: setup
 bench: setup
 	@scripts/bench.sh
 
+wheel: setup
+	@scripts/wheel.sh build
+
 clean:
-	rm -rf .venv .venv-browser .data test-artifacts
+	rm -rf .venv .venv-browser .venv-build .venv-wheel .data test-artifacts dist

@@ -5,6 +5,8 @@
     'category': 'After-Sales',
     'license': 'AGPL-3',
     'author': 'PostCenter',
+    'maintainers': ['postcenter'],
+    'development_status': 'Beta',
     'website': 'https://postcenter.io',
     'depends': ['helpdesk_mgmt', 'resource'],
     'external_dependencies': {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, against fresh databases:
 #   1. services      plain pytest, no database (postcenter_email/services)
-#   2. install       a fresh database with the addon, then an upgrade; their logs are checked
+#   2. install       a fresh database with the addon, then an upgrade; the addon's wheel built and installed into a
+#                    fresh venv and a new database (scripts/wheel.sh); their logs are checked
 #   3. inbound       the inbound SMTP server of forwarding accounts, as a process, over real SMTP
 #   4. faults        real processes killed, run side by side, or losing Dovecot, PostgreSQL (a private cluster)
 #   5. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations
@@ -26,6 +27,8 @@ scripts/initdb.sh "$DB" "$ART/install.log" || { echo "install failed:"; tail -50
 scripts/initdb.sh "$DB" "$ART/upgrade.log" || { echo "upgrade failed:"; tail -50 "$ART/upgrade.log"; exit 1; }
 createdb -T "$DB" "${DB}_e2e"
 rm -rf ".data/filestore/${DB}_e2e" && cp -r ".data/filestore/$DB" ".data/filestore/${DB}_e2e"
+step "the addon's wheel: built, installed into a fresh venv, installed from there into a new database"
+run scripts/wheel.sh check "${DB}_wheel"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/packaging.xml" tests/packaging
 
 step "inbound SMTP server (its own process, real SMTP traffic)"

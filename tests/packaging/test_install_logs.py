@@ -22,12 +22,22 @@ def log_lines(name):
         return handle.read().splitlines()
 
 
-@pytest.mark.parametrize('name', ['install.log', 'upgrade.log'])
+@pytest.mark.parametrize('name', ['install.log', 'upgrade.log', 'wheel-install.log'])
 def test_log_has_no_problem(name):
     lines = log_lines(name)
     problems = [line for line in lines if PROBLEM.match(line) and not any(text in line for text in FOREIGN)]
     assert not problems, '\n'.join(problems)
     assert not any('Traceback' in line for line in lines)
+
+
+def test_the_wheel_install_used_the_wheel():
+    """scripts/wheel.sh installed the addon from its wheel into a venv of its own, without the source tree."""
+    lines = log_lines('wheel-install.log')
+    assert any('.venv-wheel/lib/python3.7/site-packages/odoo/addons' in line and 'addons paths' in line
+               for line in lines), 'Odoo found its addons in the wheel venv'
+    assert not any('addons paths' in line and "'%s'" % os.path.abspath(os.path.join(ARTIFACTS, '..')) in line
+                   for line in lines), 'the source tree is not on the addons path'
+    assert any('loading postcenter_email/views/postcenter_email_account_views.xml' in line for line in lines)
 
 
 def test_install_really_installed_the_addon():
