@@ -17,4 +17,4 @@ wheel: setup
 	@scripts/wheel.sh build
 
 clean:
-	rm -rf .venv .venv-browser .venv-build .venv-wheel .data test-artifacts dist
+	rm -rf .venv .venv-browser .venv-py3 .venv-build .venv-wheel .data test-artifacts dist

@@ -4,6 +4,7 @@
 #   lessc 2.7.3   - Odoo 11's web client compiles its LESS with it
 #   .venv         - Python 3.7 with Odoo 11.0, helpdesk_mgmt and the pinned libraries
 #   .venv-browser - system Python 3 with Selenium (kept apart: it needs a newer urllib3)
+#   .venv-py3     - system Python 3 for the plain-Python services (they must not hold a port to a later Odoo back)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -58,6 +59,15 @@ if [ "$(cat .venv-browser/.stamp 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv-browser
   pip_quiet .venv-browser/bin/pip install -q -r requirements-browser.txt
   echo "$want" > .venv-browser/.stamp
+fi
+
+want=$(stamp_of requirements-services-py3.txt)
+if [ "$(cat .venv-py3/.stamp 2>/dev/null)" != "$want" ]; then
+  log "building .venv-py3 (the services on the system Python 3)"
+  rm -rf .venv-py3
+  python3 -m venv .venv-py3
+  pip_quiet .venv-py3/bin/pip install -q -r requirements-services-py3.txt
+  echo "$want" > .venv-py3/.stamp
 fi
 
 scripts/pg.sh start

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of the project, against fresh databases:
-#   1. services      plain pytest, no database (postcenter_email/services)
+#   1. services      plain pytest, no database (postcenter_email/services), on Python 3.7 and on the system Python 3
 #   2. install       a fresh database with the addon, then an upgrade; the addon's wheel built and installed into a
 #                    fresh venv and a new database (scripts/wheel.sh); their logs are checked
 #   3. inbound       the inbound SMTP server of forwarding accounts, as a process, over real SMTP
@@ -20,6 +20,8 @@ run() { "$@" || status=1; }
 
 step "services (no database)"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/services.xml" tests/services
+step "services on the system Python 3 ($(.venv-py3/bin/python --version))"
+run .venv-py3/bin/pytest -p no:cacheprovider -q --junitxml="$ART/junit/services-py3.xml" tests/services
 
 step "install and upgrade in a fresh database ($DB)"
 dropdb --if-exists "$DB" && dropdb --if-exists "${DB}_e2e"
@@ -53,5 +55,5 @@ POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -
 
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "SOME TESTS FAILED"; fi
-python3 scripts/summarize_junit.py "$ART/junit" services packaging inbound faults odoo browser
+python3 scripts/summarize_junit.py "$ART/junit" services services-py3 packaging inbound faults odoo browser
 exit $status
