@@ -42,6 +42,9 @@ check() {
   .venv-wheel/bin/python scripts/prune_addons.py >/dev/null
   where=$(cd /tmp && "$ROOT/.venv-wheel/bin/python" -c 'import odoo.addons.postcenter_email as a; print(a.__file__)')
   case "$where" in "$ROOT/.venv-wheel/"*) ;; *) echo "[wheel] the addon was not imported from the wheel: $where" >&2; exit 1;; esac
+  # the inbound SMTP server and the MTA pipe ship in the wheel
+  (cd /tmp && "$ROOT/.venv-wheel/bin/python" -m odoo.addons.postcenter_email.inbound_server --help >/dev/null)
+  (cd /tmp && "$ROOT/.venv-wheel/bin/python" -m odoo.addons.postcenter_email.mailgate --help >/dev/null)
   dropdb --if-exists "$db"
   data=$(mktemp -d)
   mkdir -p test-artifacts
