@@ -45,7 +45,7 @@ check() {
   # the inbound SMTP server and the MTA pipe ship in the wheel
   (cd /tmp && "$ROOT/.venv-wheel/bin/python" -m odoo.addons.postcenter_email.inbound_server --help >/dev/null)
   (cd /tmp && "$ROOT/.venv-wheel/bin/python" -m odoo.addons.postcenter_email.mailgate --help >/dev/null)
-  dropdb --if-exists "$db"
+  dropdb --if-exists "$db" 2>/dev/null
   data=$(mktemp -d)
   mkdir -p test-artifacts
   (cd /tmp && ODOO_PRELOAD_ADDONS=no "$ROOT/.venv-wheel/bin/python" "$ROOT/scripts/odoo-bin" --data-dir="$data" \
@@ -53,7 +53,7 @@ check() {
      > test-artifacts/wheel-install.log 2>&1
   rm -rf "$data"
   state=$(psql -d "$db" -tAc "SELECT state FROM ir_module_module WHERE name = 'postcenter_email'")
-  dropdb --if-exists "$db"
+  dropdb --if-exists "$db" 2>/dev/null
   if [ "$state" != "installed" ] || grep -E ' (ERROR|CRITICAL) ' test-artifacts/wheel-install.log >/dev/null; then
     echo "[wheel] installing from the wheel failed (state: ${state:-none}); test-artifacts/wheel-install.log:" >&2
     grep -E ' (ERROR|CRITICAL|WARNING) ' test-artifacts/wheel-install.log | head -20 >&2
