@@ -1,5 +1,5 @@
 # postcenter_email: `make run` serves Odoo with the addon; `make test` runs every test.
-.PHONY: setup run test bench wheel clean
+.PHONY: setup run test lint bench wheel clean
 
 setup:
 	@scripts/setup.sh
@@ -10,6 +10,9 @@ run: setup
 test: setup
 	@scripts/test.sh
 
+lint: setup
+	@scripts/lint.sh
+
 bench: setup
 	@scripts/bench.sh
 
@@ -17,4 +20,4 @@ wheel: setup
 	@scripts/wheel.sh build
 
 clean:
-	rm -rf .venv .venv-browser .venv-py3 .venv-build .venv-wheel .data test-artifacts dist
+	rm -rf .venv .venv-browser .venv-py3 .venv-lint .venv-build .venv-wheel .data test-artifacts dist

@@ -186,6 +186,7 @@ def sla_due_only(env, now):
 def sla_full_scan(env, now):
     """Every open Email-channel ticket through the ORM; the deadline in Python; one write; commit."""
     from odoo import fields
+
     from odoo.addons.postcenter_email.services import sla
     moment = fields.Datetime.from_string(now)
     tickets = env['helpdesk.ticket'].search([('stage_id.closed', '=', False), ('email_account_id', '!=', False)])
@@ -228,6 +229,7 @@ def autoclose_select_due_only(env, now, due):
 def autoclose_select_full_scan(env, now):
     """Every open Email-channel ticket through the ORM; the due time in Python."""
     from odoo import fields
+
     from odoo.addons.postcenter_email.services import sla
     moment = fields.Datetime.from_string(now)
     tickets = env['helpdesk.ticket'].search([('stage_id.closed', '=', False), ('email_account_id', '!=', False)])
@@ -387,8 +389,8 @@ def main():
                args.due
                for name in ('due_only', 'full_scan')}
     results['autoclose_closing_seconds_per_ticket'] = closing
-    lines = ['Due-only scheduled actions, %d open tickets, %d due (same database, same process)' % (
-                 args.tickets, args.due),
+    lines = ['Due-only scheduled actions, %d open tickets, %d due (same database, same process)'
+             % (args.tickets, args.due),
              line('SLA', results['sla'], 'marked late', args.due),
              line('auto-close', results['autoclose'], 'closed', args.due),
              line('auto-close selection', results['autoclose_selection'], 'found', args.due),

@@ -50,8 +50,8 @@ sys.path.insert(0, ROOT)
 os.environ['ODOO_PRELOAD_ADDONS'] = 'no'
 
 import imapclient  # noqa: E402
-
 import mailgen  # noqa: E402
+
 from tests.support.dovecot import Dovecot  # noqa: E402
 
 DATA_DIR = os.path.join(ROOT, '.data')
@@ -297,7 +297,8 @@ def main():
         if args.stock_large:
             users['stocklarge@bench.example'] = PASSWORD
 
-    log('building the template databases (initdb + fetchmail; stock: helpdesk_mgmt + fetchmail); log in %s' % os.path.join(ARTIFACTS, 'initdb.log'))
+    log('building the template databases (initdb + fetchmail; stock: helpdesk_mgmt + fetchmail); log in %s'
+        % os.path.join(ARTIFACTS, 'initdb.log'))
     build_template()
     for db in databases:
         clone_database(db, STOCK_TEMPLATE if db in (DB_STOCK, DB_STOCK_LARGE) else TEMPLATE)

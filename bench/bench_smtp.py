@@ -23,6 +23,7 @@ os.environ['ODOO_PRELOAD_ADDONS'] = 'no'
 
 import bench_imap  # noqa: E402
 import mailgen  # noqa: E402
+
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 
 DB = 'postcenter_bench_smtp'

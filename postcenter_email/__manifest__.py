@@ -25,6 +25,4 @@
         'views/helpdesk_ticket_views.xml',
         'views/postcenter_email_menus.xml',
     ],
-    'installable': True,
-    'application': False,
 }

@@ -67,6 +67,8 @@ def main(argv=None):
     knows, store = odoo_backend(args.database, args.config, args.addons_path, args.data_dir)  # sets up logging too
     logging.getLogger('mail.log').setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     _logger.setLevel(logging.INFO)
+    # Also run as a script, where there is no package to be relative to.
+    # pylint: disable-next=odoo-addons-relative-import
     from odoo.addons.postcenter_email.services.inbound_smtp import InboundController, InboundHandler
     tls = None
     if args.tls_cert:

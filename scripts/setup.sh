@@ -5,6 +5,7 @@
 #   .venv         - Python 3.7 with Odoo 11.0, helpdesk_mgmt and the pinned libraries
 #   .venv-browser - system Python 3 with Selenium (kept apart: it needs a newer urllib3)
 #   .venv-py3     - system Python 3 for the plain-Python services (they must not hold a port to a later Odoo back)
+#   .venv-lint    - system Python 3 with flake8, isort and pylint-odoo (make lint)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -68,6 +69,15 @@ if [ "$(cat .venv-py3/.stamp 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv-py3
   pip_quiet .venv-py3/bin/pip install -q -r requirements-services-py3.txt
   echo "$want" > .venv-py3/.stamp
+fi
+
+want=$(stamp_of requirements-lint.txt)
+if [ "$(cat .venv-lint/.stamp 2>/dev/null)" != "$want" ]; then
+  log "building .venv-lint (flake8, isort, pylint-odoo)"
+  rm -rf .venv-lint
+  python3 -m venv .venv-lint
+  pip_quiet .venv-lint/bin/pip install -q -r requirements-lint.txt
+  echo "$want" > .venv-lint/.stamp
 fi
 
 scripts/pg.sh start

@@ -4,8 +4,8 @@
 
 A suite whose report is missing (it could not even start) counts as one failure.
 """
-import os
 import glob
+import os
 import sys
 import xml.etree.ElementTree as ElementTree
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Every test of the project, against fresh databases:
+#   0. lint          make lint: flake8, isort, pylint-odoo, configured as OCA's 11.0 repositories are
 #   1. services      plain pytest, no database (postcenter_email/services), on Python 3.7 and on the system Python 3
 #   2. install       a fresh database with the addon, then an upgrade; the addon's wheel built and installed into a
 #                    fresh venv and a new database (scripts/wheel.sh); their logs are checked
@@ -17,6 +18,9 @@ rm -rf "$ART" && mkdir -p "$ART"
 status=0
 step() { printf '\n===== %s =====\n' "$*"; }
 run() { "$@" || status=1; }
+
+step "lint (flake8, isort, pylint-odoo)"
+run scripts/lint.sh
 
 step "services (no database)"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/services.xml" tests/services

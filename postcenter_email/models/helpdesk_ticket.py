@@ -16,7 +16,7 @@ class HelpdeskTicket(models.Model):
 
     _inherit = 'helpdesk.ticket'
 
-    email_account_id = fields.Many2one('postcenter.email.account', string='Email Account', readonly=True,
+    email_account_id = fields.Many2one('postcenter.email.account', readonly=True,
                                        index=True, ondelete='restrict',
                                        help='The email account this ticket came in by.')
     is_important = fields.Boolean(string='Important', index=True, track_visibility='onchange',
@@ -30,7 +30,7 @@ class HelpdeskTicket(models.Model):
 
     # -- Service times (the scheduled actions look only at the deadlines that have passed) ------------
     customer_waiting_since = fields.Datetime(
-        string='Customer Waiting Since', readonly=True, copy=False,
+        readonly=True, copy=False,
         help='When the oldest customer email that no agent has answered yet arrived.')
     sla_deadline = fields.Datetime(
         string='Answer Due By', readonly=True, copy=False,
@@ -50,7 +50,6 @@ class HelpdeskTicket(models.Model):
     def init(self):
         """Indexes of the due-only look-ups: the scheduled actions read the tickets whose deadline has passed
         and nothing else; and the "new customer" check."""
-        super().init()
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS helpdesk_ticket_postcenter_sla_due_idx
                 ON helpdesk_ticket (sla_deadline) WHERE sla_deadline IS NOT NULL AND is_late IS NOT TRUE""")
@@ -60,6 +59,7 @@ class HelpdeskTicket(models.Model):
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS helpdesk_ticket_postcenter_account_partner_idx
                 ON helpdesk_ticket (email_account_id, partner_id) WHERE email_account_id IS NOT NULL""")
+        return super().init()
 
     @api.multi
     def _compute_failed_mail_count(self):
@@ -368,8 +368,8 @@ class HelpdeskTicket(models.Model):
                 # one record at a time: a recordset of the whole batch would re-read every ticket of it
                 # after each close (the write empties the cache that the batch shares)
                 closed += sum(1 for ticket_id in ids
-                              if env['helpdesk.ticket'].browse(ticket_id)._postcenter_autoclose(stage.with_env(env),
-                                                                                                   now))
+                              if env['helpdesk.ticket'].browse(ticket_id)._postcenter_autoclose(
+                                  stage.with_env(env), now))
                 # whatever happened to each one, none of them is due any more: the loop always ends
                 if ids:
                     env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id IN %s',
@@ -465,7 +465,8 @@ class HelpdeskTicket(models.Model):
             missing = [field.field_description for field in required
                        if not (vals[field.name] if field.name in vals else ticket[field.name])]
             if missing:
-                raise ValidationError(_('To close %s, fill in: %s.') % (ticket.number, ', '.join(missing)))
+                raise ValidationError(_('To close %(ticket)s, fill in: %(fields)s.') % {
+                    'ticket': ticket.number, 'fields': ', '.join(missing)})
 
     # ------------------------------------------------------------------
     # Automatic replies

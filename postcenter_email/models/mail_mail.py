@@ -84,8 +84,8 @@ class MailMail(models.Model):
             self._postcenter_deliver(session, connect_error)
             return
         with self._postcenter_own_env() as mail:
-            mail.env.cr.execute("UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s",
-                                (mail.id,))
+            mail.env.cr.execute(
+                "UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s", (mail.id,))
             mail._postcenter_deliver(session, connect_error)
 
     @contextmanager
@@ -128,7 +128,8 @@ class MailMail(models.Model):
         if connect_error is not None:
             self._postcenter_failed(self._postcenter_plain_reason(connect_error))
             return
-        super(MailMail, self)._send(smtp_session=session)
+        # Odoo's own sending, around which the outcome is decided.
+        super(MailMail, self)._send(smtp_session=session)  # pylint: disable=super-method-mismatch
         self._postcenter_after_send()
 
     @api.multi
@@ -155,14 +156,14 @@ class MailMail(models.Model):
         if attempts < MAX_ATTEMPTS:
             when = datetime.datetime.utcnow() + datetime.timedelta(minutes=smtp.retry_delay_minutes(attempts))
             values.update(state='outgoing', scheduled_date=fields.Datetime.to_string(when))
-            note = _('An email to the customer could not be sent: %s It will be tried again at %s (UTC).') % (
-                plain, values['scheduled_date'])
+            note = _('An email to the customer could not be sent: %(reason)s It will be tried again at %(when)s '
+                     '(UTC).') % {'reason': plain, 'when': values['scheduled_date']}
         elif permanent:
             note = _('An email to the customer could not be sent: %s Correct the address, then use "Resend '
                      'Failed Emails" on the ticket.') % plain
         else:
-            note = _('An email to the customer could not be sent after %s attempts: %s Fix the cause, then use '
-                     '"Resend Failed Emails" on the ticket.') % (attempts, plain)
+            note = _('An email to the customer could not be sent after %(attempts)s attempts: %(reason)s Fix the '
+                     'cause, then use "Resend Failed Emails" on the ticket.') % {'attempts': attempts, 'reason': plain}
         self.write(values)
         ticket = self._postcenter_ticket()
         ticket.message_post(body='<p>%s</p>' % tools.html_escape(note), message_type='comment',

@@ -10,8 +10,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.bus.models.bus_presence import AWAY_TIMER, DISCONNECTION_TIMER
 
-from ..services import (addresses, autoreply, availability, backoff, blocklist, forwarding, gmail, imap, outage,
-                        progress, providers, schedule, signature, smtp)
+from ..services import (addresses, autoreply, availability, backoff, blocklist, forwarding, imap, outage, progress,
+                        providers, schedule, signature, smtp)
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ class PostcenterEmailAccount(models.Model):
     name = fields.Char(
         string='Account Name', required=True,
         help='How this account is called; customers see it as the sender name of replies.')
-    email = fields.Char(string='Email', required=True, help='The mailbox address connected to the helpdesk.')
+    email = fields.Char(required=True, help='The mailbox address connected to the helpdesk.')
     connection_type = fields.Selection(
-        [('imap', 'IMAP'), ('forward', 'Forwarding')], string='Connection Type',
+        [('imap', 'IMAP'), ('forward', 'Forwarding')],
         required=True, default='imap',
         help='IMAP: the helpdesk reads the mailbox directly.\n'
              'Forwarding: the mail provider forwards every incoming email to the forwarding address.')
@@ -62,13 +62,13 @@ class PostcenterEmailAccount(models.Model):
         [('not_validated', 'Not validated'), ('validating', 'Validating'), ('connected', 'Connected'),
          ('error', 'Error')],
         string='Status', required=True, default='not_validated', copy=False, readonly=True)
-    last_error = fields.Text(string='Last Error', readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(string='Last Error On', readonly=True, copy=False)
     last_check_date = fields.Datetime(string='Last Successful Connection', readonly=True, copy=False)
     team_id = fields.Many2one('helpdesk.ticket.team', string='Helpdesk Team',
                               help='Team that receives the tickets of this account.')
     company_id = fields.Many2one(
-        'res.company', string='Company', required=True,
+        'res.company', required=True,
         default=lambda self: self.env['res.company']._company_default_get('postcenter.email.account'))
     active = fields.Boolean(default=True)
 
@@ -135,11 +135,11 @@ class PostcenterEmailAccount(models.Model):
              'close ignores them.')
 
     # -- Forwarding: Gmail's confirmation, validation ---------------------------
-    gmail_confirmation_code = fields.Char(string='Gmail Confirmation Code', readonly=True, copy=False)
+    gmail_confirmation_code = fields.Char(readonly=True, copy=False)
     gmail_confirmation_url = fields.Char(string='Gmail Confirmation Link', readonly=True, copy=False)
     gmail_confirmation_date = fields.Datetime(string='Gmail Confirmation Received', readonly=True, copy=False)
     validation_token = fields.Char(readonly=True, copy=False, groups=MANAGERS)
-    validation_deadline = fields.Datetime(string='Validation Deadline', readonly=True, copy=False)
+    validation_deadline = fields.Datetime(readonly=True, copy=False)
 
     # -- General options ---------------------------------------------------
     important_keyword_ids = fields.Many2many(
@@ -158,7 +158,6 @@ class PostcenterEmailAccount(models.Model):
 
     # -- Email options -------------------------------------------------------
     blocked_senders = fields.Text(
-        string='Blocked Senders',
         help='Addresses separated by commas; write @domain.com to block a whole domain. '
              'Their mail never reaches the helpdesk.')
     contact_form_ids = fields.Many2many(
@@ -179,17 +178,17 @@ class PostcenterEmailAccount(models.Model):
     receipt_count = fields.Integer(compute='_compute_counts', string='Received Emails')
     autoreply_sent_count = fields.Integer(compute='_compute_counts', string='Automatic Replies Sent')
     next_attempt = fields.Datetime(
-        string='Next Attempt', readonly=True, copy=False, index=True,
+        readonly=True, copy=False, index=True,
         help='The server rejected the user name or password: the scheduled fetch waits until then before logging '
              'in again (1, 2, 4 … up to 60 minutes after each rejection in a row), so that the provider does not '
              'lock the mailbox. Test Connection and Fetch Now try at once; changing the connection settings ends '
              'the wait.')
     login_rejections = fields.Integer(string='Rejected Logins in a Row', readonly=True, copy=False)
     failing_since = fields.Datetime(
-        string='Failing Since', readonly=True, copy=False,
+        readonly=True, copy=False,
         help='When the account stopped working; cleared when it is connected again. The helpdesk managers are '
              'told by email when it starts, once.')
-    failing_for = fields.Char(string='Failing For', compute='_compute_failing_for',
+    failing_for = fields.Char(compute='_compute_failing_for',
                               help='How long the account has not been working.')
 
     _sql_constraints = [
@@ -237,7 +236,8 @@ class PostcenterEmailAccount(models.Model):
             'missing_at': _('An email address needs an @ followed by a domain, like name@example.com.'),
         }
         reason = reasons.get(error.code) or _('Check it for typos, spaces or missing parts (%s).') % error.detail
-        return _('%s: "%s" is not a valid email address. %s') % (label, error.value, reason)
+        return _('%(field)s: "%(value)s" is not a valid email address. %(why)s') % {
+            'field': label, 'value': error.value, 'why': reason}
 
     @api.model
     def _normalize_email_field(self, value, label):
@@ -265,8 +265,8 @@ class PostcenterEmailAccount(models.Model):
             twin = self.search([('id', '!=', account.id), ('email', 'ilike', account.email)]).filtered(
                 lambda other: other.email.lower() == account.email.lower())[:1]
             if twin:
-                raise ValidationError(_('Email: %s is already connected as the account "%s".')
-                                      % (account.email, twin.name))
+                raise ValidationError(_('Email: %(email)s is already connected as the account "%(account)s".')
+                                      % {'email': account.email, 'account': twin.name})
 
     @api.constrains('connection_type', 'imap_host', 'imap_port', 'imap_user')
     def _check_imap_settings(self):
@@ -373,7 +373,8 @@ class PostcenterEmailAccount(models.Model):
     @api.model
     def _ensure_all_autoreplies(self):
         """Install and upgrade: every account, archived ones too, has its six automatic replies."""
-        self.sudo().with_context(active_test=False).search([])._ensure_autoreplies()
+        # Install and upgrade: every account, once.
+        self.sudo().with_context(active_test=False).search([])._ensure_autoreplies()  # pylint: disable=no-search-all
 
     @api.multi
     def _ensure_autoreplies(self):
@@ -589,8 +590,8 @@ class PostcenterEmailAccount(models.Model):
         """Queue a notice of ``ticket`` to the account's notification addresses, if its settings ask for one."""
         self.ensure_one()
         recipients = self.notify_recipient_ids.mapped('name')
-        if not recipients or self.notify_mode == 'none' or (self.notify_mode == 'important' and
-                                                             not ticket.is_important):
+        if not recipients or self.notify_mode == 'none' or \
+                (self.notify_mode == 'important' and not ticket.is_important):
             return
         template = self.env.ref('postcenter_email.mail_template_ticket_notice')
         template.send_mail(ticket.id, email_values={
@@ -946,7 +947,7 @@ class PostcenterEmailAccount(models.Model):
         quoted = []
         for previous in earlier:
             author = previous.author_id.name or previous.email_from or ''
-            header = _('On %s, %s wrote:') % (previous.date, author)
+            header = _('On %(date)s, %(author)s wrote:') % {'date': previous.date, 'author': author}
             quoted.append('<p class="o_postcenter_chain_header">%s</p><blockquote>%s</blockquote>'
                           % (tools.html_escape(header), previous.body or ''))
         return ''.join(quoted)

@@ -28,16 +28,16 @@ class PostcenterEmailAutoreply(models.Model):
     _description = 'Automatic Reply'
     _order = 'account_id, sequence, id'
 
-    account_id = fields.Many2one('postcenter.email.account', string='Account', required=True, ondelete='cascade',
+    account_id = fields.Many2one('postcenter.email.account', required=True, ondelete='cascade',
                                  index=True)
     kind = fields.Selection(KIND_LABELS, string='Automatic Reply', required=True, readonly=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(string='On', default=False,
                             help='Switch this automatic reply on or off.')
     description = fields.Char(compute='_compute_description', string='When')
-    text_1 = fields.Text(string='Text 1')
-    text_2 = fields.Text(string='Text 2')
-    text_3 = fields.Text(string='Text 3')
+    text_1 = fields.Text()
+    text_2 = fields.Text()
+    text_3 = fields.Text()
 
     _sql_constraints = [
         ('kind_unique', 'unique(account_id, kind)', 'An account has one automatic reply of each kind.'),
@@ -64,15 +64,17 @@ class PostcenterEmailAutoreply(models.Model):
                 unknown = autoreply.unknown_placeholders(reply[name])
                 if unknown:
                     raise ValidationError(_(
-                        '%s of "%s": {{%s}} is not a placeholder. Use {{customer_name}}, {{ticket_number}} or '
-                        '{{account_name}}.') % (reply._fields[name].get_description(self.env)['string'],
-                                                 reply._kind_label(), unknown[0]))
+                        '%(field)s of "%(reply)s": {{%(name)s}} is not a placeholder. Use {{customer_name}}, '
+                        '{{ticket_number}} or {{account_name}}.') % {
+                            'field': reply._fields[name].get_description(self.env)['string'],
+                            'reply': reply._kind_label(), 'name': unknown[0]})
             if reply.active and not autoreply.filled(reply._texts()):
                 raise ValidationError(_('"%s" is switched on but has no text: write at least one text, or switch it '
                                         'off.') % reply._kind_label())
             if reply.active and reply.kind == 'out_of_hours' and not reply.account_id.resource_calendar_id:
-                raise ValidationError(_('"%s" needs working hours: choose the Working Hours of the account "%s" '
-                                        'first.') % (reply._kind_label(), reply.account_id.name))
+                raise ValidationError(_('"%(reply)s" needs working hours: choose the Working Hours of the account '
+                                        '"%(account)s" first.') % {'reply': reply._kind_label(),
+                                                                   'account': reply.account_id.name})
 
     @api.multi
     def _kind_label(self):

@@ -13,9 +13,9 @@ class PostcenterEmailAutoreplyLog(models.Model):
     _description = 'Automatic Reply Sent'
     _order = 'id desc'
 
-    account_id = fields.Many2one('postcenter.email.account', string='Account', required=True, ondelete='cascade',
+    account_id = fields.Many2one('postcenter.email.account', required=True, ondelete='cascade',
                                  readonly=True)
-    ticket_id = fields.Many2one('helpdesk.ticket', string='Ticket', required=True, ondelete='cascade',
+    ticket_id = fields.Many2one('helpdesk.ticket', required=True, ondelete='cascade',
                                 readonly=True, index=True)
     kind = fields.Selection(KIND_LABELS, string='Automatic Reply', required=True, readonly=True)
     recipient = fields.Char(string='Sent To', required=True, readonly=True)

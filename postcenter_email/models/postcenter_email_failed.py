@@ -15,7 +15,7 @@ class PostcenterEmailFailed(models.Model):
     _description = 'Failed Email'
     _order = 'id desc'
 
-    account_id = fields.Many2one('postcenter.email.account', string='Account', required=True, ondelete='cascade',
+    account_id = fields.Many2one('postcenter.email.account', required=True, ondelete='cascade',
                                  readonly=True, index=True)
     raw = fields.Binary(string='Original Email', attachment=True, readonly=True)
     raw_filename = fields.Char(default='email.eml', readonly=True)
@@ -26,7 +26,7 @@ class PostcenterEmailFailed(models.Model):
     attempts = fields.Integer(readonly=True, default=1)
     state = fields.Selection([('failed', 'Failed'), ('done', 'Retried'), ('discarded', 'Discarded')],
                              default='failed', required=True, readonly=True, index=True)
-    ticket_id = fields.Many2one('helpdesk.ticket', string='Ticket', readonly=True, ondelete='set null')
+    ticket_id = fields.Many2one('helpdesk.ticket', readonly=True, ondelete='set null')
 
     @api.model
     def _describe(self, error):

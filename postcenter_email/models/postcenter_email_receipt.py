@@ -2,7 +2,7 @@ import logging
 from collections import namedtuple
 from email.utils import formataddr
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 
 from ..services import automatic, blocklist, contact_forms, conversation, gmail, keywords, rfc822
 
@@ -34,11 +34,11 @@ class PostcenterEmailReceipt(models.Model):
     _description = 'Received Email'
     _order = 'id desc'
 
-    account_id = fields.Many2one('postcenter.email.account', string='Account', required=True, ondelete='cascade',
+    account_id = fields.Many2one('postcenter.email.account', required=True, ondelete='cascade',
                                  readonly=True)
     message_key = fields.Char(string='Message-ID', required=True, readonly=True)
     status = fields.Selection(STATUSES, string='Result', readonly=True)
-    ticket_id = fields.Many2one('helpdesk.ticket', string='Ticket', readonly=True, index=True, ondelete='set null')
+    ticket_id = fields.Many2one('helpdesk.ticket', readonly=True, index=True, ondelete='set null')
     sender = fields.Char(string='From', readonly=True)
     subject = fields.Char(readonly=True)
     machine_reason = fields.Char(string='Machine-Written', readonly=True,
@@ -55,7 +55,6 @@ class PostcenterEmailReceipt(models.Model):
     @api.model_cr
     def init(self):
         """An index for the look-up of emails stored before the one they answer."""
-        super().init()
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS postcenter_email_receipt_reference_keys_idx
                 ON postcenter_email_receipt USING gin (string_to_array(reference_keys, ' '))
@@ -64,6 +63,7 @@ class PostcenterEmailReceipt(models.Model):
     # ------------------------------------------------------------------
     # The pipeline
     # ------------------------------------------------------------------
+        return super().init()
 
     @api.model
     def _lock_conversations(self, accounts, raws):

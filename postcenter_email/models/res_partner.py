@@ -9,10 +9,10 @@ class ResPartner(models.Model):
     @api.model_cr
     def init(self):
         """An index for the address look-up of every incoming email."""
-        super().init()
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS res_partner_postcenter_lower_email_index
                 ON res_partner (lower(email))""")
+        return super().init()
 
     @api.model
     def _postcenter_customer(self, name, address):

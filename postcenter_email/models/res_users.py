@@ -13,7 +13,6 @@ class ResUsers(models.Model):
 
     def __init__(self, pool, cr):
         """Agents switch their own availability from their preferences."""
-        init = super().__init__(pool, cr)
+        super().__init__(pool, cr)
         type(self).SELF_WRITEABLE_FIELDS = list(self.SELF_WRITEABLE_FIELDS) + ['helpdesk_available']
         type(self).SELF_READABLE_FIELDS = list(self.SELF_READABLE_FIELDS) + ['helpdesk_available']
-        return init

@@ -1,4 +1,5 @@
 from odoo import fields, models
+
 from odoo.addons.base.res.res_partner import _tz_get
 
 

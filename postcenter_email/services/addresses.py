@@ -33,4 +33,3 @@ def normalize_address(value):
         raise InvalidAddress(text, 'invalid', str(error)) from None
     local, _sep, domain = result.normalized.rpartition('@')
     return '%s@%s' % (local, domain.lower())
-

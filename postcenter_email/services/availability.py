@@ -7,7 +7,6 @@ not idle for longer than the away timer (Odoo's own presence rules, with the clo
 passed in).
 """
 import datetime
-
 from collections import namedtuple
 
 Agent = namedtuple('Agent', 'user_id available last_poll last_presence')

@@ -143,5 +143,6 @@ def _quietly_close(client):
     except Exception:
         try:
             client.shutdown()
-        except Exception:
+        except Exception:  # pylint: disable=except-pass
+            # The connection is dead already: nothing to close.
             pass

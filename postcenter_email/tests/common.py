@@ -3,6 +3,9 @@
 The IMAP server is a real Dovecot that the test run starts (the repository's
 ``conftest.py``) and announces through ``POSTCENTER_TEST_*`` environment variables.
 """
+# These tests commit Odoo's test cursor (a savepoint in test mode), so that the code under test sees what
+# they wrote from the cursors it opens itself, as it would in production.
+# pylint: disable=invalid-commit
 import contextlib
 import email.policy
 import email.utils
@@ -101,7 +104,6 @@ class PostcenterCase(common.SavepointCase):
 # ----------------------------------------------------------------------
 # Mail in the test Dovecot
 # ----------------------------------------------------------------------
-
 
 
 def second_imap_user():
@@ -237,7 +239,8 @@ def wait_gone(pid, timeout=20):
 _counter = iter(range(1, 10 ** 9))
 
 
-def make_email(subject='Necesito ayuda', body='Hola, tengo un problema con mi pedido.', sender='Ana Pérez <ana@cliente.cl>',
+def make_email(subject='Necesito ayuda', body='Hola, tengo un problema con mi pedido.',
+               sender='Ana Pérez <ana@cliente.cl>',
                to='support@example.com', message_id=None, html=None, attachments=(), headers=None):
     """A realistic customer email; each call gets its own Message-ID unless one is given."""
     message = EmailMessage()
@@ -384,7 +387,8 @@ class ChannelCase(IngestCase):
     def close(self, ticket, at, user=None):
         """An agent moves ``ticket`` to the Done stage at ``at``."""
         with self.moment(at):
-            ticket.sudo(user or self.agent).write({'stage_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_stage_done').id})
+            done = self.env.ref('helpdesk_mgmt.helpdesk_ticket_stage_done')
+            ticket.sudo(user or self.agent).write({'stage_id': done.id})
 
     def sent(self):
         """The mail that left since the last call (the queue processed as Odoo's cron does, really delivered)."""

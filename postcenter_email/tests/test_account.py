@@ -1,6 +1,7 @@
 import os
 
 from odoo.exceptions import UserError, ValidationError
+
 from odoo.addons.postcenter_email.services import exceptions
 
 from .common import PostcenterCase, SilentServer, closed_port

@@ -1,5 +1,8 @@
 """Failures reach a person: the helpdesk managers are emailed once per episode of an account's failures, and once
 per customer email that failed for good, each in their language; the account shows since when it fails."""
+# These tests commit Odoo's test cursor (a savepoint in test mode), so that the code under test sees what
+# they wrote from the cursors it opens itself, as it would in production.
+# pylint: disable=invalid-commit
 from freezegun import freeze_time
 
 from .common import closed_port, read_spool, real_smtp_delivery

@@ -274,7 +274,8 @@ class TestClosingReplies(AutoreplyCase):
                          'the agent following the ticket is not sent the reply')
         self.assertIn('Cerramos %s.' % self.ticket.number, replies[0].get_body(('html',)).get_content())
         self.assertEqual(replies[0]['Auto-Submitted'], 'auto-replied')
-        reply = self.ticket.message_ids.filtered(lambda m: m.subtype_id == self.env.ref('postcenter_email.mt_autoreply'))
+        subtype = self.env.ref('postcenter_email.mt_autoreply')
+        reply = self.ticket.message_ids.filtered(lambda m: m.subtype_id == subtype)
         stage_change = self.ticket.message_ids.filtered(lambda m: m.tracking_value_ids)
         self.assertLess(reply.id, stage_change[0].id, 'the reply is the last message before the close')
         # moving between closed stages is not another closing

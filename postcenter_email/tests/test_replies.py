@@ -1,4 +1,7 @@
 """Agents' replies leave as the account, threaded, through the platform's server or the account's own."""
+# These tests commit Odoo's test cursor (a savepoint in test mode), so that the code under test sees what
+# they wrote from the cursors it opens itself, as it would in production.
+# pylint: disable=invalid-commit
 import os
 import re
 import socket
@@ -8,8 +11,8 @@ from unittest import mock
 from aiosmtpd.controller import Controller
 
 from odoo import fields
-from odoo.addons.base.ir.ir_mail_server import IrMailServer
 
+from odoo.addons.base.ir.ir_mail_server import IrMailServer
 from odoo.addons.postcenter_email.models.mail_mail import MAX_ATTEMPTS
 
 from .common import IngestCase, closed_port, make_email, read_spool, real_smtp_delivery

@@ -16,11 +16,11 @@ class PostcenterEmailAccountWizard(models.TransientModel):
     step = fields.Selection([('type', 'Connection type'), ('details', 'Account details')],
                             default='type', required=True)
     connection_type = fields.Selection(
-        [('imap', 'IMAP'), ('forward', 'Forwarding')], string='Connection Type', default='imap', required=True,
+        [('imap', 'IMAP'), ('forward', 'Forwarding')], default='imap', required=True,
         help='IMAP: the helpdesk reads your mailbox directly.\n'
              'Forwarding: your mail provider forwards incoming emails to an address we give you.')
     name = fields.Char(string='Account Name', help='The name users and customers will see for this account.')
-    email = fields.Char(string='Email')
+    email = fields.Char()
     imap_preset = fields.Selection(PRESET_SELECTION, string='Provider', default='custom')
     imap_host = fields.Char(string='IMAP Server')
     imap_port = fields.Integer(string='IMAP Port', default=993)

@@ -185,9 +185,9 @@ def fetch_lock_holders(account_id, database=DB, host=None, port=None):
     """Backends holding the fetch lock of the account (``FETCH_LOCK`` of the account model, 7271)."""
     connection = connect(database, host, port)
     try:
-        return [row[0] for row in query(connection, """
-            SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 7271 AND objid = %s AND granted""",
-                                            account_id)]
+        sql = """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 7271 AND objid = %s
+                   AND granted"""
+        return [row[0] for row in query(connection, sql, account_id)]
     finally:
         connection.close()
 

@@ -90,7 +90,8 @@ def test_forwarded_by_the_customers_provider(inbound, account, odoo_env_factory)
             client.send_message(customer_email(subject='Vía el proveedor', sender='Luis <luis@cliente.example>'))
     finally:
         relay.stop()
-    assert tickets(odoo_env_factory, account['id'], 'Vía el proveedor') == [('Vía el proveedor', 'luis@cliente.example')]
+    assert tickets(odoo_env_factory, account['id'], 'Vía el proveedor') == [
+        ('Vía el proveedor', 'luis@cliente.example')]
 
 
 def test_database_down_gives_a_temporary_error_then_the_mail_is_accepted(inbound, account, odoo_env_factory):

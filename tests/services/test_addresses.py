@@ -40,4 +40,3 @@ def test_no_dns_lookup_is_made(monkeypatch):
         raise AssertionError('a DNS lookup was made')
     monkeypatch.setattr(socket, 'getaddrinfo', no_network)
     assert addresses.normalize_address('a@domain-that-does-not-exist.example') == 'a@domain-that-does-not-exist.example'
-

@@ -117,7 +117,8 @@ def test_ticket_numbers_in_subject():
 
 def test_headers_alone_read_as_the_whole_message_does():
     raw = ('From: José <jose@cliente.cl>\nMessage-ID: <m@x>\nReferences: <a@x>\nMIME-Version: 1.0\n'
-           'Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhola\n--b--\n').encode('latin-1')
+           'Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhola\n--b--\n'
+           ).encode('latin-1')
     whole, headers = rfc822.load(raw), rfc822.load(raw, headers_only=True)
     assert rfc822.sender(headers) == rfc822.sender(whole) == ('José', 'jose@cliente.cl')
     assert conversation.referenced_ids(headers) == conversation.referenced_ids(whole) == ['<a@x>']

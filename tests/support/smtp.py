@@ -42,7 +42,6 @@ class SmtpSink:
         self.controller.stop()
 
 
-
 class Authenticator:
     """aiosmtpd authenticator accepting the given ``{login: password}``."""
 
