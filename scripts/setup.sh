@@ -4,6 +4,7 @@
 #   lessc 2.7.3   - Odoo 11's web client compiles its LESS with it
 #   .venv         - Python 3.7 with Odoo 11.0, helpdesk_mgmt and the pinned libraries
 #   .venv-browser - system Python 3 with Selenium (kept apart: it needs a newer urllib3)
+#   .venv-oauth   - system Python 3 with Authlib + Flask: the tests' local OAuth 2.0 authorization server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -58,6 +59,15 @@ if [ "$(cat .venv-browser/.stamp 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv-browser
   pip_quiet .venv-browser/bin/pip install -q -r requirements-browser.txt
   echo "$want" > .venv-browser/.stamp
+fi
+
+want=$(stamp_of requirements-oauth.txt)
+if [ "$(cat .venv-oauth/.stamp 2>/dev/null)" != "$want" ]; then
+  log "building .venv-oauth"
+  rm -rf .venv-oauth
+  python3 -m venv .venv-oauth
+  pip_quiet .venv-oauth/bin/pip install -q -r requirements-oauth.txt
+  echo "$want" > .venv-oauth/.stamp
 fi
 
 scripts/pg.sh start
