@@ -27,4 +27,6 @@ class PostcenterOAuthController(http.Controller):
         body = '<html><body style="font-family: sans-serif; margin: 3em"><h1>%s</h1><p id="o_postcenter_oauth_error">' \
                '%s</p><p><a href="/web">%s</a></p></body></html>' % (
                    html_escape(_('The sign-in did not finish')), html_escape(message), html_escape(_('Back to Odoo')))
-        return request.make_response(body, headers=[('Content-Type', 'text/html; charset=utf-8')], status=400)
+        response = request.make_response(body, headers=[('Content-Type', 'text/html; charset=utf-8')])
+        response.status_code = 400
+        return response

@@ -20,7 +20,8 @@ FETCH_LOCK = 7271  # first key of the advisory lock a fetch holds on its account
 MANAGERS = 'helpdesk_mgmt.group_helpdesk_manager,base.group_system'
 TIME_UNITS = [('seconds', 'Seconds'), ('minutes', 'Minutes'), ('hours', 'Hours')]
 SCHEDULE_FIELDS = ('sla_time', 'sla_unit', 'autoclose_enabled', 'autoclose_time', 'autoclose_unit')
-SECRET_FIELDS = ('imap_password', 'smtp_password')
+SECRET_FIELDS = ('imap_password', 'smtp_password', 'oauth_refresh_token', 'oauth_access_token', 'oauth_nonce',
+                 'oauth_verifier')
 CONNECTION_FIELDS = {'imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password', 'connection_type'}
 # The scheduled fetch's one look-up: IMAP accounts whose next attempt has come (index on next_attempt).
 DUE_FOR_FETCH = """

@@ -12,7 +12,9 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import common
 
 from ..services import oauth
-from .common import ChannelCase, IngestCase, Mailbox, imap_test_server, make_email, read_spool, real_smtp_delivery
+from odoo.exceptions import AccessError, UserError
+
+from .common import ChannelCase, IngestCase, Mailbox, PostcenterCase, imap_test_server, make_email, read_spool, real_smtp_delivery
 
 SESSION = 'browser-session-of-the-admin'
 
@@ -309,3 +311,44 @@ class TestConcurrentRefresh(OAuthMixin, common.TransactionCase):
         with api.Environment.manage(), self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env['postcenter.email.account'].browse(account_id).exists().unlink()
+            env['ir.config_parameter'].search([('key', '=like', 'postcenter_email.oauth.%')]).unlink()
+
+
+class TestOAuthSettingsAndSecrets(PostcenterCase):
+
+    def test_managers_set_the_providers_and_see_the_redirect_uri(self):
+        Settings = self.env['postcenter.email.oauth.settings'].sudo(self.manager)
+        defaults = Settings.default_get(list(Settings._fields))
+        self.assertTrue(defaults['redirect_uri'].endswith('/postcenter_email/oauth/callback'))
+        self.assertEqual((defaults['microsoft_tenant'], defaults['google_token_url']),
+                         ('organizations', 'https://oauth2.googleapis.com/token'))
+        self.assertEqual(defaults['microsoft_authorize_url'],
+                         'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize')
+        Settings.create({'microsoft_client_id': 'app-id', 'microsoft_tenant': 'common'}).action_save()
+        params = self.env['ir.config_parameter'].sudo()
+        self.assertEqual(params.get_param('postcenter_email.oauth.microsoft.client_id'), 'app-id')
+        token_url = self.env['postcenter.email.account']._oauth_settings('microsoft')['token_url']
+        self.assertEqual(token_url, 'https://login.microsoftonline.com/common/oauth2/v2.0/token')
+
+    def test_agents_cannot_see_the_providers(self):
+        with self.assertRaises(AccessError):
+            self.env['postcenter.email.oauth.settings'].sudo(self.agent).default_get(['microsoft_client_id'])
+        menu = self.env.ref('postcenter_email.menu_postcenter_email_oauth_settings')
+        self.assertNotIn(menu.id, self.env['ir.ui.menu'].sudo(self.agent)._visible_menu_ids())
+
+    def test_tokens_are_readable_by_managers_only(self):
+        account = self.Account.create(self.imap_values(imap_auth='microsoft'))
+        account.sudo().write({'oauth_refresh_token': 'refresh-secret', 'oauth_access_token': 'access-secret'})
+        self.assertEqual(account.read(['oauth_refresh_token'])[0]['oauth_refresh_token'], 'refresh-secret')
+        for name in ('oauth_refresh_token', 'oauth_access_token', 'oauth_token_expiry'):
+            with self.assertRaises(AccessError):
+                account.sudo(self.agent).read([name])
+        with self.assertRaises(AccessError):
+            self.env['postcenter.email.account'].sudo(self.agent).search([('oauth_refresh_token', '=', 'x')])
+
+    def test_sign_in_without_a_client_says_what_to_set_up(self):
+        account = self.Account.create(self.imap_values(imap_auth='google'))
+        self.env['ir.config_parameter'].sudo().set_param('postcenter_email.oauth.google.client_id', '')
+        with self.assertRaises(UserError) as raised:
+            account.action_oauth_sign_in()
+        self.assertIn('client ID and client secret', raised.exception.name)

@@ -94,3 +94,8 @@ def test_admin_signs_in_with_microsoft(browser, odoo_url, oauth_dovecot, authori
     wait(browser, lambda b: any('Pedido por Microsoft 365' in card.text
                                 for card in b.find_elements(By.CSS_SELECTOR, '.o_kanban_record')))
     browser.save_screenshot(os.path.join(artifacts, 'oauth-board.png'))
+
+    # a forged or replayed answer from "the provider" gets a page in plain words, not a traceback
+    browser.get(odoo_url + '/postcenter_email/oauth/callback?code=stolen&state=forged.state')
+    error = visible(browser, '#o_postcenter_oauth_error')
+    assert 'not valid any more' in error.text

@@ -5,9 +5,9 @@
     server.stop()
 
 Plain IMAP and implicit TLS (self-signed certificate). With ``oauth2={'introspection_url': ...,
-'client_id': ..., 'client_secret': ...}`` it also takes XOAUTH2 and OAUTHBEARER logins, each token checked
-by RFC 7662 introspection at that authorization server (its ``username`` must be the login). Dovecot will not run its
-login processes as root, so they run as ``dovenull`` and the mail store belongs
+'client_id': ..., 'client_secret': ...}`` it also takes XOAUTH2 and OAUTHBEARER logins, each token
+checked by RFC 7662 introspection at that authorization server (its ``username`` must be the login).
+Dovecot will not run its login processes as root, so they run as ``dovenull`` and the mail store belongs
 to the ``dovecot`` system user (both created by the dovecot-core package).
 """
 import os
@@ -49,7 +49,7 @@ passdb {{
 }}{oauth_passdb}
 userdb {{
   driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%u
+  args = uid={uid} gid={gid} home={root}/mail/%u{userdb_args}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -127,12 +127,13 @@ class Dovecot:
         self._write_passwd()
         if self.imap_port is None:
             self.imap_port, self.imaps_port = free_port(), free_port()
-        oauth = {'oauth_mechanisms': '', 'passwd_mechanisms': '', 'oauth_passdb': ''}
+        oauth = {'oauth_mechanisms': '', 'passwd_mechanisms': '', 'oauth_passdb': '', 'userdb_args': ''}
         if self.oauth2:
             with open(os.path.join(self.root, 'oauth2.conf.ext'), 'w') as handle:
                 handle.write(OAUTH_ARGS.format(**self.oauth2))
+            # the static userdb asks the passdbs whether a user exists (doveadm does), which oauth2 cannot answer
             oauth = {'oauth_mechanisms': ' xoauth2 oauthbearer', 'passwd_mechanisms': '\n  mechanisms = plain login',
-                     'oauth_passdb': OAUTH_PASSDB.format(root=self.root)}
+                     'oauth_passdb': OAUTH_PASSDB.format(root=self.root), 'userdb_args': ' allow_all_users=yes'}
         with open(self.config_path, 'w') as handle:
             handle.write(CONFIG.format(root=self.root, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
                                        cert=self.cert_path, key=os.path.join(self.root, 'key.pem'),
