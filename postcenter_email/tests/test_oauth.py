@@ -12,7 +12,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import common
 
 from ..services import oauth
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .common import ChannelCase, IngestCase, Mailbox, PostcenterCase, imap_test_server, make_email, read_spool, real_smtp_delivery
 
@@ -168,6 +168,32 @@ class TestSignIn(OAuthCase):
         shared.append(make_email(subject='Para el buzón compartido', to='compartido@example.com'))
         self.assertEqual(self.fetch(account), 'done')
         self.assertEqual(self.tickets(account).mapped('name'), ['Para el buzón compartido'])
+
+
+    def test_provider_addresses_pre_select_the_sign_in(self):
+        Wizard = self.env['postcenter.email.account.wizard']
+        for address, provider, host in (('ana@hotmail.com', 'microsoft', 'outlook.office365.com'),
+                                        ('ana@outlook.com', 'microsoft', 'outlook.office365.com'),
+                                        ('ana@gmail.com', 'google', 'imap.gmail.com'),
+                                        ('ana@empresa.cl', 'password', False)):
+            wizard = Wizard.new({'email': address, 'connection_type': 'imap', 'imap_auth': 'password'})
+            wizard._onchange_email()
+            if wizard.imap_auth != 'password':
+                wizard._onchange_imap_auth()
+            self.assertEqual((wizard.imap_auth, wizard.imap_host or False), (provider, host), address)
+
+    def test_switching_from_forwarding_back_to_imap_logs_in_with_the_token(self):
+        account = self.connected_account()
+        account.write({'connection_type': 'forward'})
+        account.write({'connection_type': 'imap'})
+        self.assertEqual(account.state, 'connected')
+        account.write({'connection_type': 'forward'})
+        server_post('/test/revoke-user', login=self.imap['user'])
+        server_post('/test/expire', login=self.imap['user'])
+        with self.assertRaises(ValidationError) as refused:
+            account.write({'connection_type': 'imap'})
+        self.assertIn('stays on forwarding', refused.exception.name)
+        self.assertIn('Reconnect', refused.exception.name)
 
 
 class TestTokenLifecycle(OAuthCase):
