@@ -1,9 +1,9 @@
 """Starts the real servers that the Odoo tests (pytest-odoo) talk to.
 
-Dovecot runs for the whole session on loopback ports, with the local OAuth 2.0 authorization server
-(tests/support/oauth_server.py) checking its XOAUTH2 logins and those of an XOAUTH2 SMTP relay. The addon's tests find it
-through ``POSTCENTER_TEST_*`` environment variables (see postcenter_email/tests/common.py),
-and its self-signed certificate is trusted through ``SSL_CERT_FILE``.
+Dovecot runs for the whole session on loopback ports, with the local OAuth 2.0 authorization
+server (tests/support/oauth_server.py) checking its XOAUTH2 logins and an XOAUTH2 SMTP relay's.
+The addon's tests find them through ``POSTCENTER_TEST_*`` environment variables (see
+postcenter_email/tests/common.py), and Dovecot's self-signed certificate is trusted through ``SSL_CERT_FILE``.
 """
 import logging
 import os

@@ -14,7 +14,8 @@ from odoo.tests import common
 from ..services import oauth
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .common import ChannelCase, IngestCase, Mailbox, PostcenterCase, imap_test_server, make_email, read_spool, real_smtp_delivery
+from .common import (ChannelCase, IngestCase, Mailbox, PostcenterCase, imap_test_server, make_email, read_spool,
+                     real_smtp_delivery)
 
 SESSION = 'browser-session-of-the-admin'
 
@@ -127,6 +128,22 @@ class TestSignIn(OAuthCase):
         self.assertIn('model=postcenter.email.account.wizard', page)
         self.assertIn('press Allow', wizard.error_message)
         self.assertFalse(self.env['postcenter.email.account'].search([('name', '=', 'Soporte Rechazado')]))
+
+    def test_provider_refusals_are_told_on_the_account_in_plain_words(self):
+        self.account.imap_auth = 'microsoft'
+        for error, description, words in (
+                ('invalid_request', "AADSTS50020: User account from identity provider does not exist in tenant",
+                 'does not belong to the organisation'),
+                ('consent_required', 'AADSTS90094: The grant requires admin permission.', 'Grant admin consent'),
+                ('invalid_scope', 'AADSTS70011: The provided value for scope is not valid.', 'every permission'),
+                ('access_denied', 'The user denied access', 'press Allow')):
+            action = self.account.with_context(postcenter_oauth_session=SESSION).action_oauth_sign_in()
+            state = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(action['url']).query))['state']
+            page = self.callback({'state': state, 'error': error, 'error_description': description})
+            self.assertEqual(page, '/web#id=%d&model=postcenter.email.account&view_type=form' % self.account.id)
+            self.assertIn(words, self.account.oauth_error)
+        self.sign_in(self.account)
+        self.assertEqual((self.account.state, self.account.oauth_error), ('connected', False))
 
     def test_wrong_mailbox_for_the_token_is_refused(self):
         self.signin_as('ventas@example.com')
