@@ -309,16 +309,19 @@ class TestConcurrentRefresh(OAuthMixin, common.TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             self.configure_providers(env)
             self.signin_as(self.imap['user'])
+            # an address of its own (signed in as support, with the shared-mailbox permission), so that an account
+            # left behind by a broken run never collides with other tests' accounts
             account = env['postcenter.email.account'].create({
-                'name': 'Concurrente', 'email': 'support@example.com', 'connection_type': 'imap',
-                'imap_auth': 'microsoft', 'imap_host': '127.0.0.1', 'imap_port': self.imap['port'],
-                'imap_ssl': False, 'imap_user': self.imap['user']})
+                'name': 'Concurrente', 'email': 'concurrente@example.com', 'connection_type': 'imap',
+                'imap_auth': 'microsoft', 'oauth_shared_mailbox': True, 'imap_host': '127.0.0.1',
+                'imap_port': self.imap['port'], 'imap_ssl': False, 'imap_user': self.imap['user']})
+            account_id = account.id
+            self.addCleanup(self._drop_account, account_id)
             self.env = env
             self.sign_in(account)
-            account_id = account.id
+            self.assertEqual(account.state, 'connected', account.oauth_error)
             access = account.oauth_access_token
             cr.commit()
-        self.addCleanup(self._drop_account, account_id)
         counts = json.loads(requests.get(oauth_server() + '/test/counts', timeout=10).text)
         with api.Environment.manage(), registry.cursor() as cr:  # the hour has passed
             cr.execute("UPDATE postcenter_email_account SET oauth_token_expiry = now() at time zone 'UTC' - "
