@@ -10,7 +10,7 @@
     'website': 'https://postcenter.io',
     'depends': ['helpdesk_mgmt', 'resource'],
     'external_dependencies': {
-        'python': ['imapclient', 'email_validator', 'phonenumbers', 'aiosmtpd'],
+        'python': ['imapclient', 'email_validator', 'phonenumbers', 'aiosmtpd', 'requests'],
     },
     'data': [
         'security/postcenter_email_security.xml',
@@ -21,6 +21,7 @@
         'data/autoreply_data.xml',
         'views/assets.xml',
         'wizards/postcenter_email_account_wizard_views.xml',
+        'wizards/postcenter_email_oauth_settings_views.xml',
         'views/postcenter_email_account_views.xml',
         'views/helpdesk_ticket_views.xml',
         'views/postcenter_email_menus.xml',

@@ -6,6 +6,7 @@
 #   .venv-browser - system Python 3 with Selenium (kept apart: it needs a newer urllib3)
 #   .venv-py3     - system Python 3 for the plain-Python services (they must not hold a port to a later Odoo back)
 #   .venv-lint    - system Python 3 with flake8, isort and pylint-odoo (make lint)
+#   .venv-oauth   - system Python 3 with Authlib + Flask: the tests' local OAuth 2.0 authorization server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -78,6 +79,15 @@ if [ "$(cat .venv-lint/.stamp 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv-lint
   pip_quiet .venv-lint/bin/pip install -q -r requirements-lint.txt
   echo "$want" > .venv-lint/.stamp
+fi
+
+want=$(stamp_of requirements-oauth.txt)
+if [ "$(cat .venv-oauth/.stamp 2>/dev/null)" != "$want" ]; then
+  log "building .venv-oauth"
+  rm -rf .venv-oauth
+  python3 -m venv .venv-oauth
+  pip_quiet .venv-oauth/bin/pip install -q -r requirements-oauth.txt
+  echo "$want" > .venv-oauth/.stamp
 fi
 
 scripts/pg.sh start

@@ -6,8 +6,10 @@
 #                    fresh venv and a new database (scripts/wheel.sh); their logs are checked
 #   3. inbound       the inbound SMTP server of forwarding accounts, as a process, over real SMTP
 #   4. faults        real processes killed, run side by side, or losing Dovecot, PostgreSQL (a private cluster)
-#   5. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations
-#   6. browser       headless Chromium drives a running Odoo: the "Add account" wizard, the board
+#   5. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations;
+#                    OAuth sign-in against a local authorization server (.venv-oauth), Dovecot's oauth2 passdb
+#   6. browser       headless Chromium drives a running Odoo: the "Add account" wizard (also "Sign in with
+#                    Microsoft" on the local authorization server's consent page), the board
 # Exits non-zero if any part fails. Artifacts (logs, screenshots) go to test-artifacts/.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -20,7 +20,8 @@ FETCH_LOCK = 7271  # first key of the advisory lock a fetch holds on its account
 MANAGERS = 'helpdesk_mgmt.group_helpdesk_manager,base.group_system'
 TIME_UNITS = [('seconds', 'Seconds'), ('minutes', 'Minutes'), ('hours', 'Hours')]
 SCHEDULE_FIELDS = ('sla_time', 'sla_unit', 'autoclose_enabled', 'autoclose_time', 'autoclose_unit')
-SECRET_FIELDS = ('imap_password', 'smtp_password')
+SECRET_FIELDS = ('imap_password', 'smtp_password', 'oauth_refresh_token', 'oauth_access_token', 'oauth_nonce',
+                 'oauth_verifier')
 CONNECTION_FIELDS = {'imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password', 'connection_type'}
 # The scheduled fetch's one look-up: IMAP accounts whose next attempt has come (index on next_attempt).
 DUE_FOR_FETCH = """
@@ -490,8 +491,9 @@ class PostcenterEmailAccount(models.Model):
                          'It may be down, or a firewall may block that port.'),
             'tls': _('The secure connection (SSL/TLS) with %(host)s failed. Check the SSL switch and the port '
                      '(993 with SSL, 143 without).') + ' ' + detail,
-            'auth': _('The server %(host)s rejected the user name or password. Check them; Gmail and Outlook '
-                      'need an app password when two-step verification is on.'),
+            'auth': _('The server %(host)s rejected the user name or password. Check them. Gmail and Google Workspace '
+                      'need an app password (with 2-Step Verification) or the sign-in with Google; Microsoft 365 and '
+                      'Outlook.com accept only the sign-in with Microsoft (Authentication).'),
             'mailbox': _('Logged in to %(host)s, but its INBOX folder could not be opened. Check that this user '
                          'has an INBOX and may read it by IMAP (some providers need IMAP switched on in the '
                          'mailbox settings).') + ' ' + detail,
@@ -535,6 +537,19 @@ class PostcenterEmailAccount(models.Model):
         self.ensure_one()
         return imap.check_mailbox(self.imap_host, self.imap_port, self.imap_ssl, self.imap_user,
                                   self.sudo().imap_password or '', timeout=self._imap_timeout())
+
+    @api.multi
+    def _imap_open_mailbox(self, name, readonly=True):
+        """Log in and select the folder ``name``: the ``services.imap.Mailbox`` of a fetch."""
+        self.ensure_one()
+        return imap.open_mailbox(self.imap_host, self.imap_port, self.imap_ssl, self.imap_user, self._imap_secret(),
+                                 name, readonly=readonly, timeout=self._imap_timeout())
+
+    @api.multi
+    def _imap_secret(self):
+        """What the IMAP login gives as the password (an OAuth account gives its access token instead)."""
+        self.ensure_one()
+        return self.sudo().imap_password or ''
 
     @api.multi
     def _set_connected(self, now=None, values=None):
@@ -686,9 +701,7 @@ class PostcenterEmailAccount(models.Model):
         A first read (or a re-read after a UIDVALIDITY change) stores the UIDs it chose before its first batch,
         so that an interruption resumes it with the same messages (``services.progress``)."""
         mark_seen = self.imap_after_fetch == 'seen'
-        with imap.open_mailbox(self.imap_host, self.imap_port, self.imap_ssl, self.imap_user,
-                               self.sudo().imap_password or '', name, readonly=not mark_seen,
-                               timeout=self._imap_timeout()) as mailbox:
+        with self._imap_open_mailbox(name, readonly=not mark_seen) as mailbox:
             folder_id, stored = self._folder_state(name)
             plan = progress.plan(stored['uidvalidity'], mailbox.uidvalidity, stored['last_uid'],
                                  stored['last_fetch_date'], stored['unfinished'])
@@ -882,8 +895,9 @@ class PostcenterEmailAccount(models.Model):
                          'encryption (465: SSL/TLS from the start; 587: STARTTLS).'),
             'tls': _('The secure connection (SSL/TLS) with %(host)s failed. Check the encryption for this port '
                      '(465: SSL/TLS from the start; 587: STARTTLS). Server said: %(detail)s'),
-            'auth': _('The SMTP server %(host)s rejected the user name or password (%(detail)s). Gmail and Outlook '
-                      'need an app password when two-step verification is on.'),
+            'auth': _('The SMTP server %(host)s rejected the user name or password (%(detail)s). Gmail needs an app '
+                      'password (with 2-Step Verification) or the sign-in with Google; Microsoft 365 switches sending '
+                      'with a password off: sign in with Microsoft.'),
         }
         template = messages.get(error.kind, _('The SMTP server %(host)s could not be used: %(detail)s'))
         return template % {'host': host, 'port': port, 'detail': error.detail}

@@ -44,6 +44,14 @@ class AuthenticationFailed(MailServerError):
     transient = False
 
 
+class TokenRefused(MailServerError):
+    """The mail server refused an OAuth access token for this mailbox (XOAUTH2): it is not a token of this
+    mailbox, or access to it was withdrawn. Not a password, so no login backs off for it."""
+
+    kind = 'oauth_refused'
+    transient = False
+
+
 class ServerUnavailable(MailServerError):
     """The server could not check the login just now (IMAP ``[UNAVAILABLE]``, RFC 5530): a subsystem of
     its own is down or restarting. Not a rejected password."""

@@ -13,13 +13,22 @@ from . import exceptions
 DEFAULT_TIMEOUT = 30
 
 
-def classify(error):
+class Bearer:
+    """An OAuth 2.0 access token given where a password goes: the login is ``AUTHENTICATE XOAUTH2``."""
+
+    def __init__(self, token):
+        self.token = token
+
+
+def classify(error, bearer=False):
     """Turn a low-level error into the ``MailServerError`` that says what happened."""
     if isinstance(error, exceptions.MailServerError):
         return error
     if isinstance(error, LoginError):
         if '[UNAVAILABLE]' in _text(error).upper():
             return exceptions.ServerUnavailable(_text(error))
+        if bearer:
+            return exceptions.TokenRefused(_text(error))
         return exceptions.AuthenticationFailed(_text(error))
     transport = exceptions.from_transport(error, _text)
     if transport:
@@ -43,18 +52,22 @@ def _text(error):
 
 
 def connect(host, port, use_ssl, user, password, timeout=DEFAULT_TIMEOUT, ssl_context=None):
-    """Log in and return the ``IMAPClient`` (the caller logs out)."""
+    """Log in (with XOAUTH2 when ``password`` is a ``Bearer``) and return the ``IMAPClient`` (the caller logs
+    out)."""
     client = None
     try:
         client = imapclient.IMAPClient(
             host, port=port, ssl=use_ssl, timeout=timeout,
             ssl_context=ssl_context or (ssl.create_default_context() if use_ssl else None),
         )
-        client.login(user, password)
+        if isinstance(password, Bearer):
+            client.oauth2_login(user, password.token)
+        else:
+            client.login(user, password)
         return client
     except Exception as error:
         _quietly_close(client)
-        raise classify(error) from error
+        raise classify(error, bearer=isinstance(password, Bearer)) from error
 
 
 def check_mailbox(host, port, use_ssl, user, password, folder='INBOX', timeout=DEFAULT_TIMEOUT,

@@ -1,12 +1,18 @@
-"""Connection presets of the common mail providers."""
+"""Connection presets of the common mail providers.
+
+Microsoft 365 and Outlook.com refuse passwords for IMAP (since October 2022) and switch password sending off;
+Google takes its sign-in or an app password. Their labels say so; ``services.oauth`` has the sign-in.
+"""
 from collections import namedtuple
 
 ImapPreset = namedtuple('ImapPreset', 'key label host port ssl domains')
 
 IMAP_PRESETS = (
-    ImapPreset('gmail', 'Gmail / Google Workspace', 'imap.gmail.com', 993, True,
+    ImapPreset('gmail', 'Gmail / Google Workspace (sign in with Google, or an app password)', 'imap.gmail.com', 993,
+               True,
                ('gmail.com', 'googlemail.com')),
-    ImapPreset('outlook', 'Outlook / Office 365', 'outlook.office365.com', 993, True,
+    ImapPreset('outlook', 'Outlook / Office 365 (sign in with Microsoft only)', 'outlook.office365.com', 993,
+               True,
                ('outlook.com', 'hotmail.com', 'live.com', 'msn.com')),
     ImapPreset('yahoo', 'Yahoo Mail', 'imap.mail.yahoo.com', 993, True,
                ('yahoo.com', 'ymail.com', 'rocketmail.com')),

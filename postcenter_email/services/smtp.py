@@ -38,9 +38,23 @@ def _reply(error):
     return ('%s %s' % (code, text)).strip()
 
 
-def check_login(host, port, encryption, user, password, timeout=DEFAULT_TIMEOUT, ssl_context=None):
-    """Connect with ``encryption`` ('none', 'ssl' on connect, or 'starttls'), log in if a user is given,
-    and quit. Raises a ``MailServerError``."""
+def authenticate_xoauth2(client, user, access_token):
+    """``AUTH XOAUTH2`` on an open ``smtplib`` session, for ``user`` (the mailbox) with an OAuth 2.0 access token.
+    A refusal comes as a 334 challenge (the provider's JSON) that must be answered with an empty line before the
+    final 5xx; raises ``smtplib.SMTPAuthenticationError`` then."""
+    from .oauth import xoauth2_base64
+    client.ehlo_or_helo_if_needed()
+    code, reply = client.docmd('AUTH', 'XOAUTH2 ' + xoauth2_base64(user, access_token))
+    if code == 334:
+        code, reply = client.docmd('')
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+    return code, reply
+
+
+def check_login(host, port, encryption, user, password, timeout=DEFAULT_TIMEOUT, ssl_context=None, access_token=None):
+    """Connect with ``encryption`` ('none', 'ssl' on connect, or 'starttls'), log in if a user is given (with
+    XOAUTH2 when an ``access_token`` is given), and quit. Raises a ``MailServerError``."""
     context = ssl_context or ssl.create_default_context()
     client = None
     try:
@@ -52,7 +66,9 @@ def check_login(host, port, encryption, user, password, timeout=DEFAULT_TIMEOUT,
         if encryption == 'starttls':
             client.starttls(context=context)
             client.ehlo()
-        if user:
+        if access_token:
+            authenticate_xoauth2(client, user, access_token)
+        elif user:
             client.login(user, password or '')
         client.quit()
     except Exception as error:

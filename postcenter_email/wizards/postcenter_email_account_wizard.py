@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services import addresses, forwarding, imap, providers
+from ..models.postcenter_email_account_oauth import IMAP_AUTH
+from ..services import addresses, forwarding, imap, oauth, providers
 from ..services.exceptions import MailServerError
 
 PRESET_SELECTION = [(preset.key, preset.label) for preset in providers.IMAP_PRESETS] + [('custom', 'Other server')]
@@ -27,6 +28,15 @@ class PostcenterEmailAccountWizard(models.TransientModel):
     imap_ssl = fields.Boolean(string='SSL Encryption', default=True)
     imap_user = fields.Char(string='IMAP User')
     imap_password = fields.Char(string='IMAP Password')
+    imap_auth = fields.Selection(
+        IMAP_AUTH, string='Authentication', default='password', required=True,
+        help='Microsoft 365 and Outlook.com accept only the sign-in with Microsoft for IMAP. Gmail and Google '
+             'Workspace: the sign-in with Google, or an app password (with 2-Step Verification).')
+    oauth_shared_mailbox = fields.Boolean(
+        string='Shared Mailbox',
+        help='Microsoft 365 shared mailbox: sign in as a user who has access to it.')
+    oauth_nonce = fields.Char(string='Sign-in Nonce')
+    oauth_verifier = fields.Char(string='PKCE Verifier')
     forward_token = fields.Char(default=lambda self: forwarding.new_token())
     forward_address = fields.Char(string='Forwarding Address', compute='_compute_forward_address')
     error_message = fields.Text(readonly=True)
@@ -52,6 +62,8 @@ class PostcenterEmailAccountWizard(models.TransientModel):
         preset = providers.imap_preset(self.imap_preset)
         if preset:
             self.imap_host, self.imap_port, self.imap_ssl = preset.host, preset.port, preset.ssl
+        if self.imap_preset in ('gmail', 'outlook') and self.imap_auth == 'password':
+            self.imap_auth = 'google' if self.imap_preset == 'gmail' else 'microsoft'
 
     @api.onchange('email')
     def _onchange_email(self):
@@ -65,11 +77,21 @@ class PostcenterEmailAccountWizard(models.TransientModel):
         self.email = email
         if not self.imap_user:
             self.imap_user = email
+        provider = oauth.guess_provider(email)
+        if provider and self.imap_auth == 'password':
+            self.imap_auth = provider
         preset = providers.guess_imap_preset(email)
         if preset and not self.imap_host:
             self.imap_preset = preset.key
             self.imap_host, self.imap_port, self.imap_ssl = preset.host, preset.port, preset.ssl
         return None
+
+    @api.onchange('imap_auth')
+    def _onchange_imap_auth(self):
+        profile = oauth.profile(self.imap_auth)
+        if profile:
+            self.imap_host, self.imap_port, self.imap_ssl = profile.imap_host, profile.imap_port, True
+            self.imap_preset = 'gmail' if profile.key == 'google' else 'outlook'
 
     @api.onchange('imap_port')
     def _onchange_imap_port(self):
@@ -117,10 +139,13 @@ class PostcenterEmailAccountWizard(models.TransientModel):
                                   '143 without).') % (self.imap_port or 0))
             if not (self.imap_user or '').strip():
                 raise UserError(_('IMAP User: enter the user name, usually the email address.'))
-            if not self.imap_password:
+            if not self.imap_password and self.imap_auth == 'password':
                 raise UserError(_('IMAP Password: enter the password of the mailbox.'))
             values.update(imap_host=self.imap_host.strip(), imap_port=self.imap_port, imap_ssl=self.imap_ssl,
-                          imap_user=self.imap_user.strip(), imap_password=self.imap_password)
+                          imap_user=self.imap_user.strip(), imap_auth=self.imap_auth,
+                          oauth_shared_mailbox=self.oauth_shared_mailbox)
+            if self.imap_auth == 'password':
+                values['imap_password'] = self.imap_password
         return values
 
     def _open_accounts(self):
@@ -145,6 +170,43 @@ class PostcenterEmailAccountWizard(models.TransientModel):
             raise UserError(error.name)
         account._set_connected()
         return self._open_accounts()
+
+    @api.multi
+    def action_oauth_sign_in(self):
+        """Sign in with Google or Microsoft: returns the act_url of the provider's page. The account is saved,
+        connected, when the provider sends the administrator back and an IMAP login with the token works."""
+        self.ensure_one()
+        values = self._account_values()
+        if self.imap_auth not in ('google', 'microsoft'):
+            raise UserError(_('Choose Google or Microsoft as the authentication first.'))
+        self.write({'error_message': False, 'step': 'details'})
+        return self.env['postcenter.email.account']._oauth_start(self, 'wizard', self.imap_auth,
+                                                                 values['imap_user'])
+
+    @api.multi
+    def _oauth_connect(self, provider, tokens, login):
+        """The sign-in worked: the account is created, Connected, once an IMAP login with the token worked."""
+        self.ensure_one()
+        values = self._account_values()
+        accounts = self.env['postcenter.email.account']
+        accounts._oauth_check_login(login, values['email'], self.oauth_shared_mailbox, values['imap_host'],
+                                    values['imap_port'], values['imap_ssl'], values['imap_user'],
+                                    tokens.access_token)
+        values.update(accounts._oauth_token_values(provider, tokens, login))
+        try:
+            account = accounts.create(values)
+        except ValidationError as error:
+            raise UserError(error.name)
+        account._set_connected()
+        return account
+
+    @api.multi
+    def _oauth_failed(self, message):
+        self.write({'error_message': message, 'step': 'details'})
+
+    @api.multi
+    def _oauth_page(self):
+        return '/web#id=%d&model=%s&view_type=form' % (self.id, self._name)
 
     @api.multi
     def action_save_forwarding(self):

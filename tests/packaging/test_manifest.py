@@ -5,7 +5,7 @@ import os
 
 ADDON = os.path.join(os.path.dirname(__file__), '..', '..', 'postcenter_email')
 # Odoo 11's own requirements: whoever runs Odoo has them already
-ODOO_PROVIDES = {'odoo', 'psycopg2', 'pytz', 'lxml', 'dateutil', 'babel', 'werkzeug', 'jinja2', 'requests',
+ODOO_PROVIDES = {'odoo', 'psycopg2', 'pytz', 'lxml', 'dateutil', 'babel', 'werkzeug', 'jinja2',
                  'PIL', 'passlib', 'html2text', 'docutils', 'decorator', 'mock', 'psutil', 'reportlab', 'yaml'}
 # used by the addon's tests only (the test run installs them)
 TEST_ONLY = {'freezegun'}

@@ -4,8 +4,10 @@
     server.imap_port, server.imaps_port, server.cert_path
     server.stop()
 
-Plain IMAP and implicit TLS (self-signed certificate). Dovecot will not run its
-login processes as root, so they run as ``dovenull`` and the mail store belongs
+Plain IMAP and implicit TLS (self-signed certificate). With ``oauth2={'introspection_url': ...,
+'client_id': ..., 'client_secret': ...}`` it also takes XOAUTH2 and OAUTHBEARER logins, each token
+checked by RFC 7662 introspection at that authorization server (its ``username`` must be the login).
+Dovecot will not run its login processes as root, so they run as ``dovenull`` and the mail store belongs
 to the ``dovecot`` system user (both created by the dovecot-core package).
 """
 import os
@@ -37,17 +39,17 @@ mail_uid = {uid}
 mail_gid = {gid}
 mail_location = maildir:{root}/mail/%u
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
-}}
+  args = scheme=PLAIN username_format=%u {root}/passwd{passwd_mechanisms}
+}}{oauth_passdb}
 userdb {{
   driver = static
-  args = uid={uid} gid={gid} home={root}/mail/%u
+  args = uid={uid} gid={gid} home={root}/mail/%u{userdb_args}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -77,6 +79,23 @@ service stats {{
 }}
 """
 
+OAUTH_PASSDB = """
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}"""
+
+OAUTH_ARGS = """introspection_mode = post
+introspection_url = {introspection_url}
+client_id = {client_id}
+client_secret = {client_secret}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
 
 _SESSION_END = re.compile(r'imap\((?P<login>[^)]*)\)<[^>]*><[^>]*>: Info: Disconnected: (?P<reason>[^(]*?)'
                           r'(?: \(.*\))? in=.* body_count=(?P<bodies>\d+)')
@@ -85,8 +104,9 @@ _SESSION_END = re.compile(r'imap\((?P<login>[^)]*)\)<[^>]*><[^>]*>: Info: Discon
 class Dovecot:
     """One Dovecot instance; ``users`` maps login to password."""
 
-    def __init__(self, users=None, root=None):
+    def __init__(self, users=None, root=None, oauth2=None):
         self.users = dict(users or {})
+        self.oauth2 = oauth2
         self.root = root
         self.imap_port = self.imaps_port = None
         self.cert_path = None
@@ -107,10 +127,17 @@ class Dovecot:
         self._write_passwd()
         if self.imap_port is None:
             self.imap_port, self.imaps_port = free_port(), free_port()
+        oauth = {'oauth_mechanisms': '', 'passwd_mechanisms': '', 'oauth_passdb': '', 'userdb_args': ''}
+        if self.oauth2:
+            with open(os.path.join(self.root, 'oauth2.conf.ext'), 'w') as handle:
+                handle.write(OAUTH_ARGS.format(**self.oauth2))
+            # the static userdb asks the passdbs whether a user exists (doveadm does), which oauth2 cannot answer
+            oauth = {'oauth_mechanisms': ' xoauth2 oauthbearer', 'passwd_mechanisms': '\n  mechanisms = plain login',
+                     'oauth_passdb': OAUTH_PASSDB.format(root=self.root), 'userdb_args': ' allow_all_users=yes'}
         with open(self.config_path, 'w') as handle:
             handle.write(CONFIG.format(root=self.root, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
                                        cert=self.cert_path, key=os.path.join(self.root, 'key.pem'),
-                                       imap_port=self.imap_port, imaps_port=self.imaps_port))
+                                       imap_port=self.imap_port, imaps_port=self.imaps_port, **oauth))
         # The daemon must not inherit our output pipes (a caller capturing them would wait forever).
         with open(os.path.join(self.root, 'start.log'), 'wb') as output:
             started = subprocess.run(['dovecot', '-c', self.config_path], stdin=subprocess.DEVNULL,
