@@ -41,8 +41,8 @@ def pytest_configure(config):
     _servers.append(authorization)
     introspection = authorization.url + '/introspect'
     client_id, client_secret = authorization.introspection_client
-    dovecot = Dovecot(users=TEST_USERS, oauth2={'introspection_url': introspection, 'client_id': client_id,
-                                                 'client_secret': client_secret}).start()
+    oauth2 = {'introspection_url': introspection, 'client_id': client_id, 'client_secret': client_secret}
+    dovecot = Dovecot(users=TEST_USERS, oauth2=oauth2).start()
     _servers.append(dovecot)
     from tests.support.smtp import OAuthSmtpServer
     oauth_relay = OAuthSmtpServer(os.path.join(dovecot.root, 'relay-oauth'), introspection,

@@ -32,7 +32,8 @@ class IrMailServer(models.Model):
         except Exception as error:
             try:
                 connection.close()
-            except Exception:
+            except Exception:  # pylint: disable=except-pass
+                # The error being raised is the one that counts.
                 pass
             if isinstance(error, smtplib.SMTPException):
                 raise

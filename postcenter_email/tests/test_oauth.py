@@ -1,6 +1,9 @@
 """Google / Microsoft sign-in (OAuth 2.0) of email accounts, against the test run's real local authorization
 server (Authlib), Dovecot checking XOAUTH2 tokens by introspection, and an SMTP relay that takes only XOAUTH2.
 The provider profiles point at the local server through their system parameters; nothing on the path is mocked."""
+# These tests commit Odoo's test cursor (a savepoint in test mode), so that the code under test sees what
+# they wrote from the cursors it opens itself, as it would in production.
+# pylint: disable=invalid-commit
 import json
 import os
 import threading
@@ -9,11 +12,10 @@ import urllib.parse
 import requests
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import common
 
 from ..services import oauth
-from odoo.exceptions import AccessError, UserError, ValidationError
-
 from .common import (ChannelCase, IngestCase, Mailbox, PostcenterCase, imap_test_server, make_email, read_spool,
                      real_smtp_delivery)
 
@@ -114,8 +116,8 @@ class TestSignIn(OAuthCase):
         account = self.env['postcenter.email.account'].search([('name', '=', 'Soporte Microsoft')])
         self.assertFalse(wizard.error_message)
         self.assertEqual(page, '/web#id=%d&model=postcenter.email.account&view_type=form' % account.id)
-        self.assertEqual((account.state, account.imap_auth, account.oauth_login), ('connected', 'microsoft',
-                                                                                    self.imap['user']))
+        self.assertEqual((account.state, account.imap_auth, account.oauth_login),
+                         ('connected', 'microsoft', self.imap['user']))
         self.assertTrue(account.oauth_refresh_token and account.oauth_access_token and account.oauth_token_expiry)
         self.assertFalse(account.imap_password)
         self.mailbox.append(make_email(subject='Llegó por OAuth'))
@@ -185,7 +187,6 @@ class TestSignIn(OAuthCase):
         shared.append(make_email(subject='Para el buzón compartido', to='compartido@example.com'))
         self.assertEqual(self.fetch(account), 'done')
         self.assertEqual(self.tickets(account).mapped('name'), ['Para el buzón compartido'])
-
 
     def test_provider_addresses_pre_select_the_sign_in(self):
         Wizard = self.env['postcenter.email.account.wizard']

@@ -19,14 +19,13 @@ class PostcenterEmailOAuthSettings(models.TransientModel):
     redirect_uri = fields.Char(string='Redirect URI', readonly=True,
                                help='Copy it into the Google Cloud console and the Microsoft Entra admin center.')
     google_client_id = fields.Char(string='Google Client ID')
-    google_client_secret = fields.Char(string='Google Client Secret')
+    google_client_secret = fields.Char()
     google_authorize_url = fields.Char(string='Google Authorization Endpoint')
     google_token_url = fields.Char(string='Google Token Endpoint')
     google_userinfo_url = fields.Char(string='Google Userinfo Endpoint')
     microsoft_client_id = fields.Char(string='Microsoft Application (Client) ID')
-    microsoft_client_secret = fields.Char(string='Microsoft Client Secret')
+    microsoft_client_secret = fields.Char()
     microsoft_tenant = fields.Char(
-        string='Microsoft Tenant',
         help='organizations: work or school accounts of any organisation; common: also personal Outlook.com and '
              'Hotmail accounts; or your tenant\'s ID or domain to accept only your organisation.')
     microsoft_authorize_url = fields.Char(string='Microsoft Authorization Endpoint')

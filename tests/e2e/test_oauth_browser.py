@@ -12,7 +12,7 @@ from selenium.webdriver.support import expected_conditions as seen
 from tests.support.dovecot import Dovecot
 from tests.support.oauth import OAuthServer
 
-from .test_add_account_browser import clickable, click_button, log_in, open_web, type_into, visible, wait
+from .test_add_account_browser import click_button, clickable, log_in, open_web, type_into, visible, wait
 
 MAILBOX, PASSWORD = 'mesa@example.com', 'mesa-password'
 
@@ -47,9 +47,9 @@ def point_microsoft_at(odoo_url, authorization):
 def deliver(dovecot, subject):
     client = imaplib.IMAP4('127.0.0.1', dovecot.imap_port)
     client.login(MAILBOX, PASSWORD)
-    client.append('INBOX', None, None, ('From: Ana Perez <ana@cliente.cl>\r\nTo: %s\r\nSubject: %s\r\n'
-                            'Message-ID: <oauth-e2e@cliente.cl>\r\n\r\nHola, necesito ayuda.\r\n'
-                            % (MAILBOX, subject)).encode())
+    raw = ('From: Ana Perez <ana@cliente.cl>\r\nTo: %s\r\nSubject: %s\r\n'
+           'Message-ID: <oauth-e2e@cliente.cl>\r\n\r\nHola, necesito ayuda.\r\n' % (MAILBOX, subject))
+    client.append('INBOX', None, None, raw.encode())
     client.logout()
 
 

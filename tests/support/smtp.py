@@ -101,6 +101,7 @@ class OAuthSinkHandler(SinkHandler):
 
     async def auth_XOAUTH2(self, server, args):
         import base64
+
         from aiosmtpd.smtp import AuthResult
         if len(args) > 1:
             blob = base64.b64decode(args[1])
