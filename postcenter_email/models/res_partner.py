@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from ..services import timing
+
 
 class ResPartner(models.Model):
     """Customers of the Email channel are found by address, case-insensitively."""
@@ -65,8 +67,9 @@ class ResPartner(models.Model):
         if self and message.message_type == 'email' and message.model == 'helpdesk.ticket' and message.res_id and \
                 self.env['helpdesk.ticket'].sudo().browse(message.res_id).email_account_id:
             self = self.filtered(lambda partner: any(not user.share for user in partner.user_ids))
-        return super(ResPartner, self)._notify(message, force_send=force_send, send_after_commit=send_after_commit,
-                                               user_signature=user_signature)
+        with timing.phase('notifications'):
+            return super(ResPartner, self)._notify(message, force_send=force_send,
+                                                   send_after_commit=send_after_commit, user_signature=user_signature)
 
     @api.multi
     def _notify_by_chat(self, message):
