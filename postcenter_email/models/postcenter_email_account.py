@@ -747,14 +747,14 @@ class PostcenterEmailAccount(models.Model):
         the same transaction, so a crash either keeps both the tickets and the progress, or neither. UIDs at or
         below it are already done and skipped.
         """
-        done = []
+        done, notified = [], []
         # the batch's conversation locks first (a customer may be writing to another account at this moment),
         # then the batch's own transaction, committed before them
         with self._own_env() as lock_env, self._own_env() as env:
             lock_env['postcenter.email.receipt']._lock_conversations(self.with_env(lock_env),
                                                                      [raw for _uid, raw in messages])
             self._check_fetch_lock(env.cr)
-            account = self.with_env(env)
+            account = self.with_env(env).with_context(postcenter_notify_later=notified)
             folder = env['postcenter.email.folder'].browse(folder_id)
             last_uid = int(folder[mark] or 0)
             for uid, raw in messages:
@@ -766,7 +766,18 @@ class PostcenterEmailAccount(models.Model):
                 if mark == 'last_uid':
                     values['last_fetch_date'] = fields.Datetime.now()
                 folder.write(values)
+        self._send_notifications(notified)
         return done
+
+    @api.model
+    def _send_notifications(self, message_ids):
+        """Send the notification emails of the committed messages ``message_ids`` still queued, together (one SMTP
+        connection per mail server, each email exactly once: ``mail.mail.send``). If this process stops first, they
+        stay queued for Odoo's mail queue, as any email whose sending after a commit did not happen."""
+        if not message_ids:
+            return
+        with self._own_env() as env:
+            env['mail.mail'].sudo().search([('mail_message_id', 'in', message_ids), ('state', '=', 'outgoing')]).send()
 
     @api.multi
     def _check_fetch_lock(self, cr):
