@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.addons.bus.models.bus_presence import AWAY_TIMER, DISCONNECTION_TIMER
 
 from ..services import (addresses, autoreply, availability, backoff, blocklist, forwarding, gmail, imap, outage,
-                        progress, providers, schedule, signature, smtp)
+                        progress, providers, rfc822, schedule, signature, smtp)
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
@@ -754,7 +754,10 @@ class PostcenterEmailAccount(models.Model):
             lock_env['postcenter.email.receipt']._lock_conversations(self.with_env(lock_env),
                                                                      [raw for _uid, raw in messages])
             self._check_fetch_lock(env.cr)
-            account = self.with_env(env).with_context(postcenter_notify_later=notified)
+            customers = env['res.partner']._postcenter_known_customers(
+                [rfc822.sender(rfc822.load(raw, headers_only=True))[1] for _uid, raw in messages])
+            account = self.with_env(env).with_context(postcenter_notify_later=notified,
+                                                      postcenter_customers=customers)
             folder = env['postcenter.email.folder'].browse(folder_id)
             last_uid = int(folder[mark] or 0)
             for uid, raw in messages:
@@ -808,6 +811,8 @@ class PostcenterEmailAccount(models.Model):
         except Exception as error:
             _logger.exception('Email account %s: an email could not be turned into a ticket', self.id)
             self.env.clear()
+            # the batch's customers may include one created in the savepoint just rolled back
+            (self.env.context.get('postcenter_customers') or {}).clear()
             self.env['postcenter.email.failed']._keep(self, raw, error)
             return self.env['postcenter.email.receipt']
 

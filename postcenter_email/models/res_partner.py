@@ -18,25 +18,56 @@ class ResPartner(models.Model):
 
     @api.model
     def _postcenter_customer(self, name, address):
-        """The partner with ``address`` (the oldest active one), created if there is none."""
+        """The partner with ``address`` (the oldest active one), created if there is none. Inside a fetched batch
+        (``postcenter_customers``, filled by ``_postcenter_known_customers``) the batch's senders were looked up
+        at once, and a customer created for one email is found by the next ones."""
         if not address:
             return self.browse()
+        known = self.env.context.get('postcenter_customers')
+        key = address.lower()
+        if known is not None and key in known:
+            return self.browse(known[key][0])
         self.env.cr.execute("""
-            SELECT id FROM res_partner WHERE lower(email) = %s AND active ORDER BY id LIMIT 1""",
-                            (address.lower(),))
+            SELECT id FROM res_partner WHERE lower(email) = %s AND active ORDER BY id LIMIT 1""", (key,))
         row = self.env.cr.fetchone()
         if row:
             return self.browse(row[0])
         # No "created" note, no followers, no generated avatar (install_mode): the web client shows its
         # placeholder picture, and drawing one costs more than the rest of the ticket.
-        return self.with_context(tracking_disable=True, install_mode=True).create(
+        partner = self.with_context(tracking_disable=True, install_mode=True).create(
             {'name': name or address, 'email': address})
+        if known is not None:
+            known[key] = (partner.id, False)
+        return partner
+
+    @api.model
+    def _postcenter_known_customers(self, addresses):
+        """``{lower address: (partner id, is an agent)}`` of the partners that ``_postcenter_customer`` would find
+        for ``addresses`` (the oldest active one of each), in two statements for a whole batch."""
+        wanted = sorted({address.lower() for address in addresses if address})
+        if not wanted:
+            return {}
+        self.env.cr.execute("""
+            SELECT DISTINCT ON (lower(email)) lower(email), id FROM res_partner
+             WHERE lower(email) IN %s AND active ORDER BY lower(email), id""", (tuple(wanted),))
+        found = dict(self.env.cr.fetchall())
+        agents = set()
+        if found:
+            self.env.cr.execute("""SELECT partner_id FROM res_users
+                                    WHERE partner_id IN %s AND active AND share IS NOT TRUE""",
+                                (tuple(found.values()),))
+            agents = {row[0] for row in self.env.cr.fetchall()}
+        return {address: (partner_id, partner_id in agents) for address, partner_id in found.items()}
 
     @api.multi
     def _postcenter_is_agent(self):
-        """Whether the partner is an active internal user (an agent), looked up for every email received."""
+        """Whether the partner is an active internal user (an agent), looked up for every email received (inside a
+        fetched batch, known from the batch's look-up, ``_postcenter_known_customers``)."""
         if not self:
             return False
+        for partner_id, is_agent in (self.env.context.get('postcenter_customers') or {}).values():
+            if partner_id == self.id:
+                return is_agent
         self.env.cr.execute('SELECT 1 FROM res_users WHERE partner_id = %s AND active AND share IS NOT TRUE LIMIT 1',
                             (self.id,))
         return bool(self.env.cr.fetchone())
