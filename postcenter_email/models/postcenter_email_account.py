@@ -1,6 +1,6 @@
 import datetime
 import logging
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from urllib.parse import urlparse
 
 import psycopg2
@@ -681,6 +681,7 @@ class PostcenterEmailAccount(models.Model):
     @api.multi
     def _fetch_imap_folder(self, name):
         """Fetch one folder in batches; each batch (tickets and progress) is committed before the mailbox is touched.
+        When the mailbox is left as it is, the next batch is read from the server while this one is stored.
 
         A first read (or a re-read after a UIDVALIDITY change) stores the UIDs it chose before its first batch,
         so that an interruption resumes it with the same messages (``services.progress``)."""
@@ -701,10 +702,14 @@ class PostcenterEmailAccount(models.Model):
                                                    mailbox.uidnext)
                 self._start_full_read(folder_id, mailbox.uidvalidity, uids, end_uid)
             mark = 'last_uid' if plan.mode == 'after' else 'resume_done_uid'
-            for batch in progress.batches(uids, self._param('fetch_batch_size', 50)):
-                done = self._ingest_batch(folder_id, mailbox.fetch(batch), mark)
-                if mark_seen:
-                    mailbox.mark_seen(done)
+            batches = progress.batches(uids, self._param('fetch_batch_size', 50))
+            if mark_seen:  # the session flags each batch once it is stored: one batch at a time
+                for batch in batches:
+                    mailbox.mark_seen(self._ingest_batch(folder_id, mailbox.fetch(batch), mark))
+            else:  # the next batch is fetched while this one is stored (the same batches, stored in order)
+                with closing(imap.fetch_ahead(mailbox, batches)) as fetched:
+                    for _batch, messages in fetched:
+                        self._ingest_batch(folder_id, messages, mark)
             if plan.mode != 'after':
                 self._set_folder_state(folder_id, mailbox.uidvalidity, end_uid)
 
