@@ -780,12 +780,16 @@ class PostcenterEmailAccount(models.Model):
     @api.model
     def _send_notifications(self, message_ids):
         """Send the notification emails of the committed messages ``message_ids`` still queued, together (one SMTP
-        connection per mail server, each email exactly once: ``mail.mail.send``). If this process stops first, they
-        stay queued for Odoo's mail queue, as any email whose sending after a commit did not happen."""
+        connection per mail server, each email exactly once: ``mail.mail.send``). If this process stops first, or
+        the sending fails unexpectedly, they stay queued for Odoo's mail queue and the fetch goes on."""
         if not message_ids:
             return
-        with self._own_env() as env:
-            env['mail.mail'].sudo().search([('mail_message_id', 'in', message_ids), ('state', '=', 'outgoing')]).send()
+        try:
+            with self._own_env() as env:
+                env['mail.mail'].sudo().search([('mail_message_id', 'in', message_ids),
+                                                ('state', '=', 'outgoing')]).send()
+        except Exception:
+            _logger.exception('Email account %s: the emails of a fetched batch are left to the mail queue', self.id)
 
     @api.multi
     def _check_fetch_lock(self, cr):
