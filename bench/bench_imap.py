@@ -514,8 +514,9 @@ def main():
     try:
         appended = {}
         warm = warmup_messages()
-        for user, messages in ([('ours@bench.example', small), ('stock@bench.example', small),
-                                ('warm-ours@bench.example', warm), ('warm-stock@bench.example', warm)] if plain else []) + \
+        plain_boxes = [('ours@bench.example', small), ('stock@bench.example', small),
+                       ('warm-ours@bench.example', warm), ('warm-stock@bench.example', warm)]
+        for user, messages in (plain_boxes if plain else []) + \
                 [('warm-%s@bench.example' % run, warm) for run in ('desk-ours', 'desk-stock', 'slow-ours',
                                                                    'slow-stock')] + \
                 ([('large@bench.example', corpus[:large])] if large else []) + \
