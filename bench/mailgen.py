@@ -14,6 +14,11 @@ support mailbox receives them from customers:
 The same ``seed`` gives the same bytes on every run, and the output is prefix-stable:
 ``generate(10000, s)[:2000] == generate(2000, s)`` (each message only depends on the
 ones before it).
+
+``helpdesk(n, seed)`` is the mix of a real helpdesk mailbox, for two accounts (support and sales):
+about 70 % of new conversations from an address never seen before; 35 % replies, half of them
+from a colleague of the customer (same company domain), with the customer in Cc or not; some
+customers writing to both accounts. It returns ``[(account index, raw bytes)]``.
 """
 import datetime
 import random
@@ -178,6 +183,107 @@ def generate(n, seed=20240304):
             part.set_boundary('=_bench_%06d_%d_%08x' % (index, count, rng.getrandbits(32)))
         out.append(msg.as_bytes(policy=SMTP))
         sent.append((message_id, references, subject, customer, text, msg['Date']))
+    return out
+
+
+ACCOUNTS = [('Soporte', 'soporte@bench.example'), ('Ventas', 'ventas@bench.example')]
+NEW_ADDRESS_SHARE = 0.70
+HELPDESK_REPLY_SHARE = 0.35
+SECOND_ACCOUNT_SHARE = 0.20
+
+
+def _person(rng, domain, seen):
+    while True:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        address = '%s.%s%d@%s' % (_ascii(first), _ascii(last), rng.randint(1, 999), domain)
+        if address not in seen:
+            seen.add(address)
+            return ('%s %s' % (first, last), address, rng.random() < 0.85)
+
+
+def _message(rng, index, sender, to, cc, subject, when, references, text):
+    msg = EmailMessage(policy=SMTP)
+    msg['From'] = formataddr(sender[:2])
+    msg['To'] = formataddr(to)
+    if cc:
+        msg['Cc'] = ', '.join(formataddr(person[:2]) for person in cc)
+    msg['Subject'] = subject
+    msg['Date'] = format_datetime(when)
+    message_id = '<desk-%06d.%08x@%s>' % (index, rng.getrandbits(32), sender[1].split('@')[1])
+    msg['Message-ID'] = message_id
+    if references:
+        msg['In-Reply-To'] = references[-1]
+        msg['References'] = ' '.join(references[-10:])
+    cte = rng.choice(['8bit', 'quoted-printable', 'base64'])
+    msg.set_content(text, charset='utf-8', cte=cte)
+    kind = rng.random()
+    if 0.4 <= kind < 0.8 or (kind >= 0.8 and rng.random() < 0.5):
+        msg.add_alternative(_html(text), subtype='html', charset='utf-8', cte=cte)
+    if kind >= 0.8:
+        for number in range(rng.choice([1, 1, 2])):
+            data, maintype, subtype, filename = _attachment(rng, rng.randint(100, 9999) + number)
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    for count, part in enumerate(part for part in msg.walk() if part.is_multipart()):
+        part.set_boundary('=_desk_%06d_%d_%08x' % (index, count, rng.getrandbits(32)))
+    return message_id, msg.as_bytes(policy=SMTP)
+
+
+def helpdesk(n, seed=20240304, stats=None):
+    """``n`` messages of a real helpdesk mix: ``[(account index, raw bytes)]``, the same for the same ``seed``.
+    ``stats`` (a dict), if given, receives how many tickets came from a new address, and the other shares."""
+    rng = random.Random(seed)
+    seen, customers, companies = set(), [], {}  # companies: domain -> people of it
+    threads = []  # (account, message ids, subject, customer, last text, last date)
+    out, when = [], START
+    counts = dict.fromkeys(['tickets', 'new_address', 'replies', 'colleague', 'colleague_cc', 'second_account'], 0)
+    for index in range(n):
+        when += datetime.timedelta(seconds=rng.randint(10, 400))
+        if threads and rng.random() < HELPDESK_REPLY_SHARE:
+            account, ids, subject, customer, last_text, last_date = thread = \
+                threads[rng.randrange(max(0, len(threads) - 300), len(threads))]
+            counts['replies'] += 1
+            cc, sender = [], customer
+            if rng.random() < 0.5:  # a colleague of the customer answers, with the customer in Cc or not
+                domain = customer[1].split('@')[1]
+                people = companies[domain]
+                colleagues = [person for person in people if person != customer]
+                if not colleagues or rng.random() < 0.5:
+                    colleague = _person(rng, domain, seen)
+                    people.append(colleague)
+                else:
+                    colleague = rng.choice(colleagues)
+                sender = colleague
+                if rng.random() < 0.5:
+                    cc = [customer]
+                    counts['colleague_cc'] += 1
+                else:
+                    counts['colleague'] += 1
+            subject = subject if subject.startswith('Re: ') else 'Re: ' + subject
+            text = _text(rng, sender[2], sender[0], sender[1], (last_date, last_text))
+            message_id, raw = _message(rng, index, sender, ACCOUNTS[account], cc, subject, when, ids, text)
+            thread_index = threads.index(thread)
+            threads[thread_index] = (account, ids + [message_id], subject, customer, text, format_datetime(when))
+        else:
+            counts['tickets'] += 1
+            if not customers or rng.random() < NEW_ADDRESS_SHARE:
+                domain = 'cliente%d.%s' % (rng.randint(1, 10 ** 6), rng.choice(DOMAINS))
+                customer = _person(rng, domain, seen)
+                companies.setdefault(domain, []).append(customer)
+                customers.append(customer)
+                counts['new_address'] += 1
+                account = 0 if rng.random() >= SECOND_ACCOUNT_SHARE else 1
+            else:  # a known customer: often to the other account
+                customer = rng.choice(customers)
+                account = rng.choice([0, 1])
+                counts['second_account'] += 1
+            pool = SUBJECTS_ES if customer[2] else SUBJECTS_EN
+            subject = rng.choice(pool).format(n=rng.randint(1000, 99999), month=rng.choice(MONTHS))
+            text = _text(rng, customer[2], customer[0], customer[1])
+            message_id, raw = _message(rng, index, customer, ACCOUNTS[account], [], subject, when, [], text)
+            threads.append((account, [message_id], subject, customer, text, format_datetime(when)))
+        out.append((account, raw))
+    if stats is not None:
+        stats.update(counts)
     return out
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `make bench`: IMAP ingestion speed of postcenter_email against Odoo's stock fetchmail, then the
+# `make bench`: IMAP ingestion speed of postcenter_email against Odoo's stock fetchmail (the plain mix, the
+# helpdesk mix with a real outgoing SMTP server, the helpdesk mix behind a 30 ms round-trip proxy), then the
 # inbound SMTP server's throughput (2000 messages over 4 connections, DATA to ticket committed), then
 # the due-only SLA and auto-close scheduled actions against a full scan (100000 tickets, 1000 due).
 # Builds its own databases and Dovecot, prints the figures, writes test-artifacts/bench/*.json.
 # Options go to bench/bench_imap.py: --messages N (2000), --large N (10000; 0 skips),
-# --stock-large, --batch-size N, --keep.
+# --stock-large, --batch-size N, --keep, --desk-messages N (2000), --slow-messages N (500), --rtt-ms MS (30).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 "$ROOT/scripts/setup.sh"

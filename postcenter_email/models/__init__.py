@@ -15,3 +15,4 @@ from . import postcenter_email_autoreply
 from . import postcenter_email_autoreply_log
 from . import res_users
 from . import resource_calendar
+from . import mail_template

@@ -5,7 +5,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
-from ..services import conversation, sla
+from ..services import conversation, sla, timing
 
 _logger = logging.getLogger(__name__)
 AUTOMATIC_HEADERS = {'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All'}
@@ -185,11 +185,12 @@ class HelpdeskTicket(models.Model):
         context = {'mail_create_nosubscribe': True, 'postcenter_incoming': True}
         if not notify:
             context['message_create_from_mail_mail'] = True  # mail.message.create's switch for "no _notify"
-        self.with_context(**context).message_post(
-            body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
-            subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
-            message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
-            reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
+        with timing.phase('chatter'):
+            self.with_context(**context).message_post(
+                body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
+                subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
+                message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
+                reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
 
     @api.multi
     def _postcenter_original_arrived(self, message_key, parsed, partner):

@@ -1,6 +1,6 @@
 import datetime
 import logging
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from urllib.parse import urlparse
 
 import psycopg2
@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.addons.bus.models.bus_presence import AWAY_TIMER, DISCONNECTION_TIMER
 
 from ..services import (addresses, autoreply, availability, backoff, blocklist, forwarding, imap, outage, progress,
-                        providers, schedule, signature, smtp)
+                        providers, rfc822, schedule, signature, smtp)
 from ..services.exceptions import MailServerError
 
 _logger = logging.getLogger(__name__)
@@ -697,6 +697,7 @@ class PostcenterEmailAccount(models.Model):
     @api.multi
     def _fetch_imap_folder(self, name):
         """Fetch one folder in batches; each batch (tickets and progress) is committed before the mailbox is touched.
+        When the mailbox is left as it is, the next batch is read from the server while this one is stored.
 
         A first read (or a re-read after a UIDVALIDITY change) stores the UIDs it chose before its first batch,
         so that an interruption resumes it with the same messages (``services.progress``)."""
@@ -715,10 +716,14 @@ class PostcenterEmailAccount(models.Model):
                                                    mailbox.uidnext)
                 self._start_full_read(folder_id, mailbox.uidvalidity, uids, end_uid)
             mark = 'last_uid' if plan.mode == 'after' else 'resume_done_uid'
-            for batch in progress.batches(uids, self._param('fetch_batch_size', 50)):
-                done = self._ingest_batch(folder_id, mailbox.fetch(batch), mark)
-                if mark_seen:
-                    mailbox.mark_seen(done)
+            batches = progress.batches(uids, self._param('fetch_batch_size', 50))
+            if mark_seen:  # the session flags each batch once it is stored: one batch at a time
+                for batch in batches:
+                    mailbox.mark_seen(self._ingest_batch(folder_id, mailbox.fetch(batch), mark))
+            else:  # the next batch is fetched while this one is stored (the same batches, stored in order)
+                with closing(imap.fetch_ahead(mailbox, batches)) as fetched:
+                    for _batch, messages in fetched:
+                        self._ingest_batch(folder_id, messages, mark)
             if plan.mode != 'after':
                 self._set_folder_state(folder_id, mailbox.uidvalidity, end_uid)
 
@@ -761,14 +766,17 @@ class PostcenterEmailAccount(models.Model):
         the same transaction, so a crash either keeps both the tickets and the progress, or neither. UIDs at or
         below it are already done and skipped.
         """
-        done = []
+        done, notified = [], []
         # the batch's conversation locks first (a customer may be writing to another account at this moment),
         # then the batch's own transaction, committed before them
         with self._own_env() as lock_env, self._own_env() as env:
             lock_env['postcenter.email.receipt']._lock_conversations(self.with_env(lock_env),
                                                                      [raw for _uid, raw in messages])
             self._check_fetch_lock(env.cr)
-            account = self.with_env(env)
+            customers = env['res.partner']._postcenter_known_customers(
+                [rfc822.sender(rfc822.load(raw, headers_only=True))[1] for _uid, raw in messages])
+            account = self.with_env(env).with_context(postcenter_notify_later=notified,
+                                                      postcenter_customers=customers)
             folder = env['postcenter.email.folder'].browse(folder_id)
             last_uid = int(folder[mark] or 0)
             for uid, raw in messages:
@@ -780,7 +788,22 @@ class PostcenterEmailAccount(models.Model):
                 if mark == 'last_uid':
                     values['last_fetch_date'] = fields.Datetime.now()
                 folder.write(values)
+        self._send_notifications(notified)
         return done
+
+    @api.model
+    def _send_notifications(self, message_ids):
+        """Send the notification emails of the committed messages ``message_ids`` still queued, together (one SMTP
+        connection per mail server, each email exactly once: ``mail.mail.send``). If this process stops first, or
+        the sending fails unexpectedly, they stay queued for Odoo's mail queue and the fetch goes on."""
+        if not message_ids:
+            return
+        try:
+            with self._own_env() as env:
+                env['mail.mail'].sudo().search([('mail_message_id', 'in', message_ids),
+                                                ('state', '=', 'outgoing')]).send()
+        except Exception:
+            _logger.exception('Email account %s: the emails of a fetched batch are left to the mail queue', self.id)
 
     @api.multi
     def _check_fetch_lock(self, cr):
@@ -811,6 +834,8 @@ class PostcenterEmailAccount(models.Model):
         except Exception as error:
             _logger.exception('Email account %s: an email could not be turned into a ticket', self.id)
             self.env.clear()
+            # the batch's customers may include one created in the savepoint just rolled back
+            (self.env.context.get('postcenter_customers') or {}).clear()
             self.env['postcenter.email.failed']._keep(self, raw, error)
             return self.env['postcenter.email.receipt']
 

@@ -4,7 +4,7 @@ from email.utils import formataddr
 
 from odoo import api, fields, models, tools
 
-from ..services import automatic, blocklist, contact_forms, conversation, gmail, keywords, rfc822
+from ..services import automatic, blocklist, contact_forms, conversation, gmail, keywords, rfc822, timing
 
 _logger = logging.getLogger(__name__)
 
@@ -83,10 +83,12 @@ class PostcenterEmailReceipt(models.Model):
     @api.model
     def _ingest(self, account, raw):
         """Apply one raw email to the helpdesk of ``account``; return its receipt (empty if a duplicate)."""
-        message = rfc822.load(raw)
-        receipt = self._claim(account, rfc822.message_key(message, raw))
-        if receipt:
-            receipt._route(account, message)
+        with timing.phase('ticket'):
+            with timing.phase('parse'):
+                message = rfc822.load(raw)
+            receipt = self._claim(account, rfc822.message_key(message, raw))
+            if receipt:
+                receipt._route(account, message)
         return receipt
 
     @api.model
@@ -152,7 +154,8 @@ class PostcenterEmailReceipt(models.Model):
     def _to_ticket(self, account, message, name, address):
         """Add the email to the conversation it continues, or open a ticket for it."""
         Ticket = self.env['helpdesk.ticket']
-        parsed = self._parse(message)
+        with timing.phase('parse'):
+            parsed = self._parse(message)
         if address == gmail.SENDER:
             found = gmail.confirmation(address, parsed['subject'], tools.html2plaintext(parsed.get('body') or ''))
             if found:
@@ -162,11 +165,12 @@ class PostcenterEmailReceipt(models.Model):
                                                 exclude=[address, account.email])
             if found:
                 name, address = '', found
-        partner = self.env['res.partner']._postcenter_customer(name, address)
+        with timing.phase('customer'):
+            partner = self.env['res.partner']._postcenter_customer(name, address)
+            from_agent = partner._postcenter_is_agent()
         references = conversation.referenced_ids(message)
         ticket = self._ticket_of(account, references) or Ticket._postcenter_by_number(account, parsed.get('subject'))
         now = fields.Datetime.now()
-        from_agent = partner._postcenter_is_agent()
         if not ticket:
             ticket = self._ticket_answering(account)
             if ticket and not from_agent:

@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from ..services import timing
+
 
 class ResPartner(models.Model):
     """Customers of the Email channel are found by address, case-insensitively."""
@@ -16,25 +18,56 @@ class ResPartner(models.Model):
 
     @api.model
     def _postcenter_customer(self, name, address):
-        """The partner with ``address`` (the oldest active one), created if there is none."""
+        """The partner with ``address`` (the oldest active one), created if there is none. Inside a fetched batch
+        (``postcenter_customers``, filled by ``_postcenter_known_customers``) the batch's senders were looked up
+        at once, and a customer created for one email is found by the next ones."""
         if not address:
             return self.browse()
+        known = self.env.context.get('postcenter_customers')
+        key = address.lower()
+        if known is not None and key in known:
+            return self.browse(known[key][0])
         self.env.cr.execute("""
-            SELECT id FROM res_partner WHERE lower(email) = %s AND active ORDER BY id LIMIT 1""",
-                            (address.lower(),))
+            SELECT id FROM res_partner WHERE lower(email) = %s AND active ORDER BY id LIMIT 1""", (key,))
         row = self.env.cr.fetchone()
         if row:
             return self.browse(row[0])
         # No "created" note, no followers, no generated avatar (install_mode): the web client shows its
         # placeholder picture, and drawing one costs more than the rest of the ticket.
-        return self.with_context(tracking_disable=True, install_mode=True).create(
+        partner = self.with_context(tracking_disable=True, install_mode=True).create(
             {'name': name or address, 'email': address})
+        if known is not None:
+            known[key] = (partner.id, False)
+        return partner
+
+    @api.model
+    def _postcenter_known_customers(self, addresses):
+        """``{lower address: (partner id, is an agent)}`` of the partners that ``_postcenter_customer`` would find
+        for ``addresses`` (the oldest active one of each), in two statements for a whole batch."""
+        wanted = sorted({address.lower() for address in addresses if address})
+        if not wanted:
+            return {}
+        self.env.cr.execute("""
+            SELECT DISTINCT ON (lower(email)) lower(email), id FROM res_partner
+             WHERE lower(email) IN %s AND active ORDER BY lower(email), id""", (tuple(wanted),))
+        found = dict(self.env.cr.fetchall())
+        agents = set()
+        if found:
+            self.env.cr.execute("""SELECT partner_id FROM res_users
+                                    WHERE partner_id IN %s AND active AND share IS NOT TRUE""",
+                                (tuple(found.values()),))
+            agents = {row[0] for row in self.env.cr.fetchall()}
+        return {address: (partner_id, partner_id in agents) for address, partner_id in found.items()}
 
     @api.multi
     def _postcenter_is_agent(self):
-        """Whether the partner is an active internal user (an agent), looked up for every email received."""
+        """Whether the partner is an active internal user (an agent), looked up for every email received (inside a
+        fetched batch, known from the batch's look-up, ``_postcenter_known_customers``)."""
         if not self:
             return False
+        for partner_id, is_agent in (self.env.context.get('postcenter_customers') or {}).values():
+            if partner_id == self.id:
+                return is_agent
         self.env.cr.execute('SELECT 1 FROM res_users WHERE partner_id = %s AND active AND share IS NOT TRUE LIMIT 1',
                             (self.id,))
         return bool(self.env.cr.fetchone())
@@ -61,12 +94,19 @@ class ResPartner(models.Model):
         """An email received on an Email-channel ticket is for the agents: of its followers, only internal users
         are sent a copy. The customer and other outside followers receive only what agents and automatic replies
         send them, never someone else's email (a colleague's, a second contact's). Any other message, and any
-        email on other records, is notified as Odoo does."""
+        email on other records, is notified as Odoo does. Inside an IMAP fetch's batch (``postcenter_notify_later``,
+        a list) the emails are queued and the message noted in that list: the batch sends them all, on one SMTP
+        connection, once it is committed (``postcenter.email.account._send_notifications``)."""
         if self and message.message_type == 'email' and message.model == 'helpdesk.ticket' and message.res_id and \
                 self.env['helpdesk.ticket'].sudo().browse(message.res_id).email_account_id:
             self = self.filtered(lambda partner: any(not user.share for user in partner.user_ids))
-        return super(ResPartner, self)._notify(message, force_send=force_send, send_after_commit=send_after_commit,
-                                               user_signature=user_signature)
+        later = self.env.context.get('postcenter_notify_later')
+        if self and later is not None:  # a fetch's batch: its emails leave together once the batch is committed
+            later.append(message.id)
+            force_send = False
+        with timing.phase('notifications'):
+            return super(ResPartner, self)._notify(message, force_send=force_send,
+                                                   send_after_commit=send_after_commit, user_signature=user_signature)
 
     @api.multi
     def _notify_by_chat(self, message):

@@ -4,6 +4,7 @@ Every failure leaves here as one of ``services.exceptions``, never as a raw
 socket, SSL or IMAP error.
 """
 import ssl
+import threading
 
 import imapclient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -130,6 +131,51 @@ class Mailbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def fetch_ahead(mailbox, batches):
+    """``(uids, [(uid, raw)])`` for each batch of ``batches`` in order, batch *i + 1* being fetched on a thread of
+    its own while the caller works on batch *i* (on a far server, the wait for the next batch overlaps the storing of
+    this one). The session is the mailbox's one connection: the caller must not use it while iterating, and must
+    close the generator (``contextlib.closing``) so that a fetch in flight ends before the session does. A failure of
+    a fetch is raised where the caller asks for that batch, as a plain ``fetch`` would have raised it then."""
+    batches = [list(batch) for batch in batches]
+    pending = None
+    try:
+        for index, batch in enumerate(batches):
+            if pending is None:
+                pending = _Fetch(mailbox, batch)
+            messages = pending.result()
+            pending = _Fetch(mailbox, batches[index + 1]) if index + 1 < len(batches) else None
+            yield batch, messages
+    finally:
+        if pending is not None:
+            pending.wait()
+
+
+class _Fetch(threading.Thread):
+    """One ``mailbox.fetch(uids)`` running on a thread; ``result()`` waits for it and returns or raises it."""
+
+    def __init__(self, mailbox, uids):
+        super().__init__(daemon=True, name='postcenter-imap-fetch')
+        self.mailbox, self.uids = mailbox, uids
+        self.messages = self.error = None
+        self.start()
+
+    def run(self):
+        try:
+            self.messages = self.mailbox.fetch(self.uids)
+        except BaseException as error:  # handed to the caller's thread
+            self.error = error
+
+    def wait(self):
+        self.join()
+
+    def result(self):
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.messages
 
 
 def open_mailbox(host, port, use_ssl, user, password, folder='INBOX', readonly=True, timeout=DEFAULT_TIMEOUT,

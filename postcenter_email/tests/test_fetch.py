@@ -42,6 +42,38 @@ class TestNewMail(IngestCase):
         self.fetch()
         self.assertEqual(self.tickets().partner_id, partner)
 
+    def test_a_new_customer_writing_twice_in_one_batch_is_one_customer(self):
+        """The batch's senders are looked up at once; a customer created for one email is found by the next."""
+        agent = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Andrea Agente', 'login': 'pc_fetch_agent', 'email': 'andrea@empresa.example'})
+        self.mailbox.append(make_email(subject='uno', sender='Rosa Díaz <rosa@nueva.cl>'),
+                            make_email(subject='dos', sender='ROSA@nueva.cl'),
+                            make_email(subject='de la agente', sender='andrea@empresa.example'))
+        self.fetch()
+        tickets = self.tickets()
+        self.assertEqual(tickets.mapped('name'), ['uno', 'dos', 'de la agente'])
+        rosa = self.env['res.partner'].search([('email', '=ilike', 'rosa@nueva.cl')])
+        self.assertEqual(len(rosa), 1)
+        self.assertEqual(tickets[:2].mapped('partner_id'), rosa)
+        self.assertEqual(tickets[2].partner_id, agent.partner_id)
+
+    def test_a_customer_created_by_an_email_that_failed_is_created_again_for_the_next(self):
+        self.mailbox.append(make_email(subject='rompe', sender='Rosa Díaz <rosa@nueva.cl>'),
+                            make_email(subject='tres', sender='rosa@nueva.cl'))
+        Ticket = type(self.env['helpdesk.ticket'])
+        real_open = Ticket._postcenter_open
+
+        def open_or_fail(self, account, parsed, partner):
+            if parsed.get('subject') == 'rompe':
+                raise ValueError('something unexpected')
+            return real_open(self, account, parsed, partner)
+
+        with mock.patch.object(Ticket, '_postcenter_open', open_or_fail):
+            self.fetch()
+        self.assertEqual(self.tickets().mapped('name'), ['tres'])
+        self.assertEqual(self.tickets().partner_id.email, 'rosa@nueva.cl')
+        self.assertEqual(len(self.account.failed_ids), 1)
+
     def test_email_without_subject(self):
         message = make_email()
         del message['Subject']

@@ -90,3 +90,36 @@ class TestIncomingEmailRecipients(ReplyCase):
             ticket.message_post(body='Un email', message_type='email', subtype='mail.mt_comment',
                                 author_id=self.env['res.partner'].create({'name': 'Luis', 'email': 'luis@x.cl'}).id)
         self.assertEqual(self.delivered(), ['andrea@empresa.example', 'pedro@cliente.cl'])
+
+    def test_a_fetched_batch_emails_the_agent_itself_once_committed(self):
+        """The notifications of a fetched batch leave in the fetch, once the batch is committed (not left for the
+        mail queue), each once; the emails are those Odoo writes."""
+        self.mailbox.append(self.colleague_writes(), reply_to(self.first, body='Otra consulta: la factura.'))
+        with real_smtp_delivery():
+            self.fetch()
+        sent = read_spool(self.spool)[self.mark:]
+        self.assertEqual(sorted(address for _from, rcpt, _message in sent for address in rcpt),
+                         ['andrea@empresa.example', 'andrea@empresa.example'])
+        self.assertEqual(sorted(str(message['Subject']) for _from, _rcpt, message in sent), ['Re: Mi pedido'] * 2)
+        self.assertIn('colega de Ana', ''.join(message.get_body(('html', 'plain')).get_content()
+                                               for _from, _rcpt, message in sent))
+        self.assertFalse(self.env['mail.mail'].search([('state', '=', 'outgoing')]), 'nothing left for the queue')
+        self.assertEqual(self.delivered(), ['andrea@empresa.example'] * 2, 'and nothing sent twice')
+
+
+class TestTemplatesCompiledOnce(ReplyCase):
+    """Mail templates: the compiled template of a text is reused, with the same output."""
+
+    def test_the_same_text_renders_the_same_compiled_once(self):
+        from odoo.addons.mail.models import mail_template as core
+        text = '<p>${object.name} · ${ctx.get("extra", "")}</p>'
+        Template = self.env['mail.template']
+        first = Template.render_template(text, 'helpdesk.ticket', [self.ticket.id])
+        cache = core.mako_template_env.from_string.cache
+        compiled = cache[text]
+        again = Template.with_context(extra='x').render_template(text, 'helpdesk.ticket', [self.ticket.id])
+        self.assertIs(cache[text], compiled)
+        self.assertEqual(first[self.ticket.id], '<p>Mi pedido · </p>')
+        self.assertEqual(again[self.ticket.id], '<p>Mi pedido · x</p>')
+        self.assertEqual(core.mako_template_env.from_string(text).render(object=self.ticket, ctx={}),
+                         first[self.ticket.id], "outside the rendering, Jinja compiles as before: the same text")

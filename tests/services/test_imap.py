@@ -1,8 +1,10 @@
 """The IMAP session against a real Dovecot: each failure comes out as the error that names it."""
+import contextlib
 import socket
 import ssl
 import threading
 
+import imapclient
 import pytest
 
 from services import exceptions, imap
@@ -164,3 +166,61 @@ def test_a_server_that_cannot_check_logins_for_now_is_not_a_rejected_password():
         assert caught.value.kind == 'unavailable'
     finally:
         listener.close()
+
+
+
+def _fill(port, count):
+    client = imapclient.IMAPClient('127.0.0.1', port=port, ssl=False)
+    client.login(USER, PASSWORD)
+    client.select_folder('INBOX')
+    old = client.search('ALL')
+    if old:
+        client.delete_messages(old)
+        client.expunge()
+    for number in range(count):
+        client.append('INBOX', b'From: a@b.example\r\nSubject: %d\r\nMessage-ID: <%d@b.example>\r\n\r\nHola\r\n'
+                      % (number, number))
+    client.logout()
+
+
+def test_fetching_ahead_gives_the_batches_in_order_the_next_one_asked_for_before_this_one_is_used(dovecot):
+    _fill(dovecot.imap_port, 5)
+    with imap.open_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD) as mailbox:
+        uids = mailbox.uids_after(0)
+        batches = [uids[:2], uids[2:4], uids[4:]]
+        expected = [mailbox.fetch(batch) for batch in batches]
+        second_asked = threading.Event()
+        fetch = mailbox.fetch
+
+        def spy(batch):
+            if batch == batches[1]:
+                second_asked.set()
+            return fetch(batch)
+        mailbox.fetch = spy
+        got = []
+        with contextlib.closing(imap.fetch_ahead(mailbox, batches)) as fetched:
+            for _batch, messages in fetched:
+                if not got:
+                    assert second_asked.wait(10), 'the second batch is read while the first is worked on'
+                got.append(messages)
+    assert got == expected and b'Subject: 4' in got[2][0][1]
+
+
+def test_a_failed_fetch_ahead_is_raised_where_its_batch_is_asked_for(dovecot):
+    _fill(dovecot.imap_port, 4)
+    with imap.open_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD) as mailbox:
+        uids = mailbox.uids_after(0)
+        fetch = mailbox.fetch
+
+        def second_fails(batch):
+            if batch == uids[2:]:
+                raise exceptions.NetworkFailure('cut')
+            return fetch(batch)
+        mailbox.fetch = second_fails
+        got = []
+        with pytest.raises(exceptions.NetworkFailure):
+            with contextlib.closing(imap.fetch_ahead(mailbox, [uids[:2], uids[2:]])) as fetched:
+                for _batch, messages in fetched:
+                    got.append(len(messages))
+        assert got == [2], 'the first batch came out whole before the failure of the second'
+        assert len(fetch(uids)) == 4, 'the session is still usable afterwards'
