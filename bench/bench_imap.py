@@ -314,8 +314,8 @@ def agents_follow(env, agent_ids, where):
     env.cr.execute("""SELECT t.id, min(m.message_id) FROM helpdesk_ticket t
                         JOIN mail_message m ON m.res_id = t.id AND m.model = 'helpdesk.ticket'
                                            AND m.message_type = 'email'
-                       WHERE %s GROUP BY t.id""" % where.replace('email_account_id', 't.email_account_id')
-               .replace('id >', 't.id >'))
+                       WHERE %s GROUP BY t.id"""
+                   % where.replace('email_account_id', 't.email_account_id').replace('id >', 't.id >'))
     agents = env['res.users'].browse(agent_ids)
     for ticket_id, first in env.cr.fetchall():
         agent = agents[sum(first.encode()) % len(agents)]

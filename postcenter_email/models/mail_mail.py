@@ -45,7 +45,9 @@ class MailMail(models.Model):
         tickets = self.filtered(lambda mail: mail._postcenter_ticket())
         others = self - tickets
         if others:
-            super(MailMail, others).send(auto_commit=auto_commit, raise_exception=raise_exception)
+            # Odoo's own send() for every other email.
+            super(MailMail, others).send(  # pylint: disable=super-method-mismatch
+                auto_commit=auto_commit, raise_exception=raise_exception)
         for server_id, batch_ids in tickets._split_by_server():
             session = connect_error = None
             try:

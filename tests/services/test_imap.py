@@ -168,7 +168,6 @@ def test_a_server_that_cannot_check_logins_for_now_is_not_a_rejected_password():
         listener.close()
 
 
-
 def _fill(port, count):
     client = imapclient.IMAPClient('127.0.0.1', port=port, ssl=False)
     client.login(USER, PASSWORD)
