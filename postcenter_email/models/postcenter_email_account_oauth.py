@@ -5,6 +5,8 @@ callback (``_oauth_callback``); the access token is refreshed before it expires,
 that holds the account's row, so that the rotated refresh token is saved every time and two workers never
 refresh with the same one. The decisions are in ``services.oauth``.
 """
+# The account model is spread over files named after their concern, on purpose.
+# pylint: disable=consider-merging-classes-inherited
 import datetime
 import logging
 import secrets

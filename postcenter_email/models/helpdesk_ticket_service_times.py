@@ -1,0 +1,247 @@
+"""Service times of Email-channel tickets: the response clock (SLA), the auto-close clock, their due-only
+scheduled actions, and what closing a ticket does (fields required to close, the closing reply)."""
+# The ticket model is spread over files named after their concern, on purpose.
+# pylint: disable=consider-merging-classes-inherited
+
+import logging
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+from ..services import sla
+
+_logger = logging.getLogger(__name__)
+
+
+class HelpdeskTicket(models.Model):
+    """Service times of Email-channel tickets."""
+
+    _inherit = 'helpdesk.ticket'
+
+    # ------------------------------------------------------------------
+    # Service times: the response clock (SLA) and the auto-close clock
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _postcenter_response_clock(self, account, now):
+        """Values that start the response clock of ``account`` at ``now`` (a customer's email arrived)."""
+        start = fields.Datetime.from_string(now)
+        due = sla.deadline(start, account.sla_time, account.sla_unit)
+        return {'customer_waiting_since': now, 'sla_deadline': fields.Datetime.to_string(due) if due else False,
+                'is_late': False}
+
+    @api.multi
+    def _postcenter_customer_wrote(self, account, now):
+        """A customer's email arrived: the ticket no longer waits for the customer, and the response clock
+        runs from the oldest email still unanswered (a second email does not restart it).
+
+        One UPDATE and no reads: it runs for every email received, right after the ticket's cache was emptied
+        by posting the email; these columns are our own bookkeeping, nothing depends on them."""
+        self.ensure_one()
+        seconds = sla.seconds(account.sla_time, account.sla_unit)
+        self.env.cr.execute("""
+            UPDATE helpdesk_ticket
+               SET agent_waiting_since = NULL, autoclose_deadline = NULL,
+                   sla_deadline = CASE WHEN customer_waiting_since IS NOT NULL THEN sla_deadline
+                                       WHEN %(seconds)s > 0 THEN %(now)s::timestamp + %(seconds)s * interval '1 second'
+                                  END,
+                   is_late = CASE WHEN customer_waiting_since IS NOT NULL THEN is_late ELSE false END,
+                   customer_waiting_since = COALESCE(customer_waiting_since, %(now)s::timestamp)
+             WHERE id = %(id)s AND (customer_waiting_since IS NULL OR agent_waiting_since IS NOT NULL
+                                    OR autoclose_deadline IS NOT NULL)""",
+                            {'seconds': seconds, 'now': now, 'id': self.id})
+        self.invalidate_cache(['agent_waiting_since', 'autoclose_deadline', 'sla_deadline', 'is_late',
+                               'customer_waiting_since'], self.ids)
+
+    @api.multi
+    def _postcenter_agent_answered(self, now):
+        """An agent answered the customer: the response clock stops (late no more) and, when the account
+        closes unanswered tickets, the auto-close clock starts."""
+        self.ensure_one()
+        account = self.sudo().email_account_id
+        due = sla.deadline(fields.Datetime.from_string(now), account.autoclose_time, account.autoclose_unit) \
+            if account.autoclose_enabled and not self.stage_id.closed else None
+        self.sudo().write({
+            'customer_waiting_since': False, 'sla_deadline': False, 'is_late': False,
+            'agent_waiting_since': now if not self.stage_id.closed else False,
+            'autoclose_deadline': fields.Datetime.to_string(due) if due else False,
+        })
+
+    @api.multi
+    def _message_post_after_hook(self, message):
+        """A message of an internal user to the customer (not a note, not an automatic reply) is an agent's
+        answer for the service times."""
+        result = super()._message_post_after_hook(message)
+        if self.env.context.get('postcenter_incoming'):  # a received email: not an answer, and no reads spent
+            return result
+        if len(self) == 1 and self.email_account_id and message.message_type == 'comment' and \
+                message.subtype_id == self.env.ref('mail.mt_comment') and \
+                any(not user.share for user in message.author_id.user_ids):
+            self._postcenter_agent_answered(fields.Datetime.now())
+        return result
+
+    @api.model
+    def _postcenter_reschedule(self, account):
+        """The account's response time or auto-close changed: move the deadlines of its open tickets."""
+        now = fields.Datetime.now()
+        sla_seconds = sla.seconds(account.sla_time, account.sla_unit)
+        close_seconds = sla.seconds(account.autoclose_time, account.autoclose_unit) if account.autoclose_enabled \
+            else 0
+        self.env.cr.execute("""
+            UPDATE helpdesk_ticket
+               SET sla_deadline = CASE WHEN %(sla)s > 0 AND customer_waiting_since IS NOT NULL
+                                       THEN customer_waiting_since + %(sla)s * interval '1 second' END,
+                   is_late = CASE WHEN %(sla)s > 0 AND customer_waiting_since IS NOT NULL
+                                  THEN customer_waiting_since + %(sla)s * interval '1 second' <= %(now)s
+                                  ELSE false END,
+                   autoclose_deadline = CASE WHEN %(close)s > 0 AND agent_waiting_since IS NOT NULL
+                                             THEN agent_waiting_since + %(close)s * interval '1 second' END
+             WHERE email_account_id = %(account)s
+               AND (customer_waiting_since IS NOT NULL OR agent_waiting_since IS NOT NULL)""",
+                            {'sla': sla_seconds, 'close': close_seconds, 'now': now, 'account': account.id})
+        self.invalidate_cache(['sla_deadline', 'is_late', 'autoclose_deadline'])
+
+    @api.model
+    def _cron_sla(self, now=None, batch_size=None):
+        """Scheduled action: mark late the tickets whose answer is overdue. Only those are read (an index on the
+        deadline of tickets not yet late), in batches, each committed on its own; returns how many."""
+        now = now or fields.Datetime.now()
+        Account = self.env['postcenter.email.account']
+        batch_size = batch_size or Account._param('sla_batch_size', 1000)
+        marked = 0
+        while True:
+            with Account._own_env() as env:
+                env.cr.execute("""
+                    UPDATE helpdesk_ticket SET is_late = true, write_date = (now() at time zone 'UTC')
+                     WHERE id IN (SELECT id FROM helpdesk_ticket
+                                   WHERE sla_deadline <= %s AND is_late IS NOT TRUE
+                                   ORDER BY sla_deadline LIMIT %s FOR UPDATE SKIP LOCKED)
+                    RETURNING id""", (now, batch_size))
+                done = env.cr.rowcount
+            marked += done
+            if done < batch_size:
+                break
+        self.invalidate_cache(['is_late'])
+        return marked
+
+    @api.model
+    def _cron_autoclose(self, now=None, batch_size=None):
+        """Scheduled action: close the tickets that waited for the customer longer than their account allows.
+        Only the due tickets are read (an index on the deadline), in batches, each committed on its own;
+        returns how many were closed."""
+        now = now or fields.Datetime.now()
+        Account = self.env['postcenter.email.account']
+        batch_size = batch_size or Account._param('autoclose_batch_size', 200)
+        stage = self.env['helpdesk.ticket.stage'].search([('closed', '=', True)], limit=1)
+        if not stage:
+            _logger.warning('Auto-close: there is no closed stage to move tickets to')
+            return 0
+        closed = 0
+        while True:
+            with Account._own_env() as env:
+                env.cr.execute("""
+                    SELECT id FROM helpdesk_ticket WHERE autoclose_deadline <= %s
+                     ORDER BY autoclose_deadline LIMIT %s FOR UPDATE SKIP LOCKED""", (now, batch_size))
+                ids = [row[0] for row in env.cr.fetchall()]
+                # one record at a time: a recordset of the whole batch would re-read every ticket of it
+                # after each close (the write empties the cache that the batch shares)
+                closed += sum(1 for ticket_id in ids
+                              if env['helpdesk.ticket'].browse(ticket_id)._postcenter_autoclose(
+                                  stage.with_env(env), now))
+                # whatever happened to each one, none of them is due any more: the loop always ends
+                if ids:
+                    env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id IN %s',
+                                   (tuple(ids),))
+            if len(ids) < batch_size:
+                break
+        self.invalidate_cache()
+        return closed
+
+    @api.multi
+    def _postcenter_autoclose(self, stage, now):
+        """Close the ticket for lack of an answer, ignoring closing prerequisites (fields the account requires
+        to close, and any other module's checks); one ticket's failure never stops the others. True if closed."""
+        self.ensure_one()
+        if self.stage_id.closed:  # closed meanwhile, e.g. its stage became a closing one: nothing to do
+            return False
+        try:
+            with self.env.cr.savepoint():
+                self.with_context(postcenter_autoclose=True, postcenter_now=now).write({'stage_id': stage.id})
+            return True
+        except (ValidationError, UserError) as error:
+            with self.env.cr.savepoint():
+                self._postcenter_force_close(stage, now, tools.ustr(error.name if hasattr(error, 'name') else error))
+            return True
+        except Exception:
+            _logger.exception('Auto-close of ticket %s failed', self.id)
+            self.env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id = %s', (self.id,))
+            self.invalidate_cache(['autoclose_deadline'], self.ids)
+            self.message_post(body='<p>%s</p>' % tools.html_escape(_(
+                'This ticket could not be closed automatically because of an unexpected error; close it by hand.')),
+                message_type='comment', subtype='mail.mt_note', author_id=False)
+            return False
+
+    @api.multi
+    def _postcenter_force_close(self, stage, now, reason):
+        """Close despite a closing check of another module that refused it (written directly, as the account's
+        auto-close ignores closing prerequisites), and say so on the ticket."""
+        self.env['postcenter.email.autoreply'].sudo()._on_closed(self, 'auto_close', now)
+        self.env.cr.execute("""
+            UPDATE helpdesk_ticket
+               SET stage_id = %s, closed_date = %s, last_stage_update = %s, customer_waiting_since = NULL,
+                   sla_deadline = NULL, is_late = false, agent_waiting_since = NULL, autoclose_deadline = NULL
+             WHERE id = %s""", (stage.id, now, now, self.id))
+        self.invalidate_cache(ids=self.ids)
+        self.message_post(body='<p>%s</p>' % tools.html_escape(
+            _('Closed automatically: the customer did not answer in time. A closing check was skipped: %s') % reason),
+            message_type='comment', subtype='mail.mt_note', author_id=False)
+
+    @api.multi
+    def write(self, vals):
+        """Closing an Email-channel ticket: a manual close needs the fields the account requires to close; the
+        account's closing reply (manual or automatic) goes out as the last message; the clocks stop."""
+        stage = self.env['helpdesk.ticket.stage'].browse(vals['stage_id']) if vals.get('stage_id') else None
+        if stage is None or not stage.closed:
+            return super().write(vals)
+        closing = self.filtered(lambda ticket: ticket.email_account_id and not ticket.stage_id.closed)
+        if closing:
+            automatic = bool(self.env.context.get('postcenter_autoclose'))
+            if not automatic:
+                closing._postcenter_check_close_fields(vals)
+            now = self.env.context.get('postcenter_now') or fields.Datetime.now()
+            Autoreply = self.env['postcenter.email.autoreply'].sudo()
+            replied = [ticket.id for ticket in closing
+                       if Autoreply._on_closed(ticket, 'auto_close' if automatic else 'manual_close', now)]
+            vals = dict(vals, customer_waiting_since=False, sla_deadline=False, is_late=False,
+                        agent_waiting_since=False, autoclose_deadline=False)
+            if replied:
+                return super(HelpdeskTicket, self.with_context(postcenter_close_replied=replied)).write(vals)
+        return super().write(vals)
+
+    @api.multi
+    def _track_template(self, tracking):
+        """The closed stage's own email template (helpdesk_mgmt's "The ticket has been closed"): not sent on top
+        of the account's closing reply, which is the customer's last email; and when the auto-close closes the
+        ticket, queued rather than sent during the scheduled action (helpdesk_mgmt sends it at once: one mail
+        server session per closed ticket, with the batch's tickets locked meanwhile)."""
+        templates = super()._track_template(tracking)
+        if 'stage_id' not in templates:
+            return templates
+        if self[:1].id in (self.env.context.get('postcenter_close_replied') or ()):
+            del templates['stage_id']
+        elif self.env.context.get('postcenter_autoclose') and templates['stage_id'][0]:
+            template = templates.pop('stage_id')[0]
+            for ticket in self:
+                template.send_mail(ticket.id)
+        return templates
+
+    @api.multi
+    def _postcenter_check_close_fields(self, vals):
+        """The fields the ticket's account requires before an agent closes it; a ``ValidationError`` naming them."""
+        for ticket in self:
+            required = ticket.sudo().email_account_id.close_required_field_ids
+            missing = [field.field_description for field in required
+                       if not (vals[field.name] if field.name in vals else ticket[field.name])]
+            if missing:
+                raise ValidationError(_('To close %(ticket)s, fill in: %(fields)s.') % {
+                    'ticket': ticket.number, 'fields': ', '.join(missing)})
