@@ -1,7 +1,9 @@
 """When to log in to an IMAP account again after a fetch failed.
 
 Only a rejected login backs off: 1, 2, 4 … minutes after each rejection in a row, never more than
-60. Gmail and Microsoft lock a mailbox that keeps failing to log in, so retrying a wrong password
+60. With OAuth, the refusals that need a person count as rejected logins too: the provider no
+longer honours the refresh token (``oauth_grant``, until Reconnect), it refuses the helpdesk's
+client ID or secret (``oauth_client``), or the mail server refuses the token (``oauth_refused``). Gmail and Microsoft lock a mailbox that keeps failing to log in, so retrying a wrong password
 every minute would turn a typo into a locked account. Every other failure keeps the normal pace
 (the next scheduled run), because none of them is a failed login:
 
@@ -18,7 +20,7 @@ nor clears one (the provider's own count does not reset either); a connection th
 """
 import datetime
 
-BACKS_OFF = frozenset({'auth'})
+BACKS_OFF = frozenset({'auth', 'oauth_grant', 'oauth_client', 'oauth_refused'})
 FIRST_DELAY = datetime.timedelta(minutes=1)
 LONGEST_DELAY = datetime.timedelta(minutes=60)
 

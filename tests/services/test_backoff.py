@@ -27,7 +27,7 @@ def test_each_rejected_login_counts_and_sets_the_next_attempt():
 
 
 @pytest.mark.parametrize('kind', ['timeout', 'refused', 'network', 'unavailable', 'protocol', 'unknown',
-                                  'dns', 'tls', 'mailbox'])
+                                  'dns', 'tls', 'mailbox', 'oauth_unavailable'])
 def test_other_failures_keep_the_pace_and_the_count(kind):
     assert not backoff.backs_off(kind)
     assert backoff.after_failure(kind, 0, T0) == (0, None)
@@ -36,7 +36,14 @@ def test_other_failures_keep_the_pace_and_the_count(kind):
 
 def test_only_a_rejected_login_backs_off():
     assert backoff.backs_off('auth')
-    assert backoff.BACKS_OFF == {'auth'}
+    assert backoff.BACKS_OFF == {'auth', 'oauth_grant', 'oauth_client', 'oauth_refused'}
+
+
+@pytest.mark.parametrize('kind', ['oauth_grant', 'oauth_client', 'oauth_refused'])
+def test_a_dead_sign_in_backs_off_like_a_rejected_password(kind):
+    """A refresh token the provider no longer honours is not asked about every minute until Reconnect."""
+    rejections, next_attempt = backoff.after_failure(kind, 0, T0)
+    assert rejections == 1 and next_attempt == T0 + datetime.timedelta(minutes=1)
 
 
 def test_due_at_the_next_attempt_not_before():
