@@ -54,41 +54,22 @@ if [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]; then
   echo "$want" > .venv/.stamp
 fi
 
-want=$(stamp_of requirements-browser.txt)
-if [ "$(cat .venv-browser/.stamp 2>/dev/null)" != "$want" ]; then
-  log "building .venv-browser"
-  rm -rf .venv-browser
-  python3 -m venv .venv-browser
-  pip_quiet .venv-browser/bin/pip install -q -r requirements-browser.txt
-  echo "$want" > .venv-browser/.stamp
-fi
-
-want=$(stamp_of requirements-services-py3.txt)
-if [ "$(cat .venv-py3/.stamp 2>/dev/null)" != "$want" ]; then
-  log "building .venv-py3 (the services on the system Python 3)"
-  rm -rf .venv-py3
-  python3 -m venv .venv-py3
-  pip_quiet .venv-py3/bin/pip install -q -r requirements-services-py3.txt
-  echo "$want" > .venv-py3/.stamp
-fi
-
-want=$(stamp_of requirements-lint.txt)
-if [ "$(cat .venv-lint/.stamp 2>/dev/null)" != "$want" ]; then
-  log "building .venv-lint (flake8, isort, pylint-odoo)"
-  rm -rf .venv-lint
-  python3 -m venv .venv-lint
-  pip_quiet .venv-lint/bin/pip install -q -r requirements-lint.txt
-  echo "$want" > .venv-lint/.stamp
-fi
-
-want=$(stamp_of requirements-oauth.txt)
-if [ "$(cat .venv-oauth/.stamp 2>/dev/null)" != "$want" ]; then
-  log "building .venv-oauth"
-  rm -rf .venv-oauth
-  python3 -m venv .venv-oauth
-  pip_quiet .venv-oauth/bin/pip install -q -r requirements-oauth.txt
-  echo "$want" > .venv-oauth/.stamp
-fi
+# A venv of the system Python 3 for one requirements file, rebuilt when the file changes.
+python3_venv() {
+  local folder=$1 requirements=$2 what=$3 want
+  want=$(stamp_of "$requirements")
+  if [ "$(cat "$folder/.stamp" 2>/dev/null)" != "$want" ]; then
+    log "building $folder ($what)"
+    rm -rf "$folder"
+    python3 -m venv "$folder"
+    pip_quiet "$folder/bin/pip" install -q -r "$requirements"
+    echo "$want" > "$folder/.stamp"
+  fi
+}
+python3_venv .venv-browser requirements-browser.txt "Selenium for the browser tests"
+python3_venv .venv-py3 requirements-services-py3.txt "the services on the system Python 3"
+python3_venv .venv-lint requirements-lint.txt "flake8, isort, pylint-odoo"
+python3_venv .venv-oauth requirements-oauth.txt "the tests' local OAuth 2.0 authorization server"
 
 scripts/pg.sh start
 log "ready"
