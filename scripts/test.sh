@@ -19,7 +19,8 @@ DB=${POSTCENTER_TEST_DB:-postcenter_test}
 rm -rf "$ART" && mkdir -p "$ART"
 status=0
 step() { printf '\n===== %s =====\n' "$*"; }
-run() { "$@" || status=1; }
+failed_steps=""
+run() { "$@" || { status=1; failed_steps="$failed_steps\n  - $*"; }; }
 
 step "lint (flake8, isort, pylint-odoo)"
 run scripts/lint.sh
@@ -60,6 +61,6 @@ step "browser (headless Chromium, real Odoo server, real Dovecot)"
 POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -q --junitxml="$ART/junit/browser.xml" tests/e2e
 
 echo
-if [ $status -eq 0 ]; then echo "all test suites passed"; else echo "SOME TESTS FAILED"; fi
+if [ $status -eq 0 ]; then echo "all test suites passed"; else printf 'SOME TESTS FAILED, in:%b\n' "$failed_steps"; fi
 python3 scripts/summarize_junit.py "$ART/junit" services services-py3 packaging inbound faults odoo browser
 exit $status

@@ -3,7 +3,8 @@
 Only a rejected login backs off: 1, 2, 4 … minutes after each rejection in a row, never more than
 60. With OAuth, the refusals that need a person count as rejected logins too: the provider no
 longer honours the refresh token (``oauth_grant``, until Reconnect), it refuses the helpdesk's
-client ID or secret (``oauth_client``), or the mail server refuses the token (``oauth_refused``). Gmail and Microsoft lock a mailbox that keeps failing to log in, so retrying a wrong password
+client ID or secret (``oauth_client``), or the mail server refuses the token (``oauth_refused``).
+Gmail and Microsoft lock a mailbox that keeps failing to log in, so retrying a wrong password
 every minute would turn a typo into a locked account. Every other failure keeps the normal pace
 (the next scheduled run), because none of them is a failed login:
 
