@@ -8,6 +8,18 @@ from unittest import mock
 from .common import DovecotControl, IngestCase, Mailbox, make_email, reply_to, second_imap_user
 
 
+def opening_fails(env, subject, error):
+    """Opening a ticket for the email with ``subject`` raises ``error`` (a rare failure, forced); others open."""
+    Ticket = type(env['helpdesk.ticket'])
+    real_open = Ticket._postcenter_open
+
+    def open_or_fail(self, account, parsed, partner):
+        if parsed.get('subject') == subject:
+            raise error
+        return real_open(self, account, parsed, partner)
+    return mock.patch.object(Ticket, '_postcenter_open', open_or_fail)
+
+
 class TestNewMail(IngestCase):
 
     def test_new_email_opens_a_ticket(self):
@@ -60,15 +72,7 @@ class TestNewMail(IngestCase):
     def test_a_customer_created_by_an_email_that_failed_is_created_again_for_the_next(self):
         self.mailbox.append(make_email(subject='rompe', sender='Rosa Díaz <rosa@nueva.cl>'),
                             make_email(subject='tres', sender='rosa@nueva.cl'))
-        Ticket = type(self.env['helpdesk.ticket'])
-        real_open = Ticket._postcenter_open
-
-        def open_or_fail(self, account, parsed, partner):
-            if parsed.get('subject') == 'rompe':
-                raise ValueError('something unexpected')
-            return real_open(self, account, parsed, partner)
-
-        with mock.patch.object(Ticket, '_postcenter_open', open_or_fail):
+        with opening_fails(self.env, 'rompe', ValueError('something unexpected')):
             self.fetch()
         self.assertEqual(self.tickets().mapped('name'), ['tres'])
         self.assertEqual(self.tickets().partner_id.email, 'rosa@nueva.cl')
@@ -318,15 +322,7 @@ class TestResilience(IngestCase):
 
     def test_a_message_that_fails_is_kept_and_the_others_go_on(self):
         self.mailbox.append(make_email(subject='uno'), make_email(subject='rompe'), make_email(subject='tres'))
-        Ticket = type(self.env['helpdesk.ticket'])
-        real_open = Ticket._postcenter_open
-
-        def open_or_fail(self, account, parsed, partner):
-            if parsed.get('subject') == 'rompe':
-                raise ValueError('something unexpected')
-            return real_open(self, account, parsed, partner)
-
-        with mock.patch.object(Ticket, '_postcenter_open', open_or_fail):
+        with opening_fails(self.env, 'rompe', ValueError('something unexpected')):
             self.fetch()
         self.assertEqual(self.tickets().mapped('name'), ['uno', 'tres'])
         failed = self.account.failed_ids
@@ -345,15 +341,8 @@ class TestResilience(IngestCase):
         """A serialization failure is nobody's fault: the batch is rolled back whole, the next fetch stores it."""
         import psycopg2.extensions
         self.mailbox.append(make_email(subject='uno'), make_email(subject='en conflicto'))
-        Ticket = type(self.env['helpdesk.ticket'])
-        real_open = Ticket._postcenter_open
-
-        def conflict(self, account, parsed, partner):
-            if parsed.get('subject') == 'en conflicto':
-                raise psycopg2.extensions.TransactionRollbackError('could not serialize access')
-            return real_open(self, account, parsed, partner)
-
-        with mock.patch.object(Ticket, '_postcenter_open', conflict):
+        conflict = psycopg2.extensions.TransactionRollbackError('could not serialize access')
+        with opening_fails(self.env, 'en conflicto', conflict):
             with self.assertRaises(psycopg2.extensions.TransactionRollbackError):
                 self.fetch()
         self.refresh()

@@ -27,6 +27,18 @@ class TestIncomingEmailRecipients(ReplyCase):
             message['Cc'] = cc
         return message
 
+    def forwarded_ticket(self, deliver):
+        """A forwarding account, Ana's first email to it delivered by ``deliver(account, raw)`` (which returns the
+        ticket id), and its ticket followed like the IMAP one; the mail sent until then is not counted."""
+        account = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
+        first = make_email(subject='Cotización', sender='Ana Pérez <ana@cliente.cl>', to=account.forward_address)
+        ticket = self.env['helpdesk.ticket'].browse(deliver(account, first.as_bytes()))
+        ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
+        self.cr.commit()
+        self.mark = len(read_spool(self.spool))
+        return account, first, ticket
+
     def delivered(self):
         """Recipients of the mail that really left since set-up (the queue processed as Odoo's cron does)."""
         self.cr.commit()
@@ -49,28 +61,16 @@ class TestIncomingEmailRecipients(ReplyCase):
 
     def test_by_forwarding_only_the_following_agent_is_told(self):
         """What the inbound SMTP server calls for a forwarding address."""
-        account = self.env['postcenter.email.account'].create({
-            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
-        first = make_email(subject='Cotización', sender='Ana Pérez <ana@cliente.cl>', to=account.forward_address)
-        ticket = self.env['helpdesk.ticket'].browse(
-            account._store_forwarded([account.forward_address], first.as_bytes()))
-        ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
-        self.cr.commit()
-        self.mark = len(read_spool(self.spool))
+        account, first, ticket = self.forwarded_ticket(
+            lambda account, raw: account._store_forwarded([account.forward_address], raw))
         with real_smtp_delivery():
             account._store_forwarded([account.forward_address], reply_to(first, sender='luis@cliente.cl').as_bytes())
         self.assertEqual(len(self.emails(ticket)), 2)
         self.assertEqual(self.delivered(), ['andrea@empresa.example'])
 
     def test_by_odoos_mail_gateway_only_the_following_agent_is_told(self):
-        account = self.env['postcenter.email.account'].create({
-            'name': 'Ventas', 'email': 'ventas@acme.example', 'connection_type': 'forward'})
-        first = make_email(subject='Cotización', sender='Ana Pérez <ana@cliente.cl>', to=account.forward_address)
-        ticket = self.env['helpdesk.ticket'].browse(
-            self.env['mail.thread'].message_process(False, first.as_bytes()))
-        ticket.message_subscribe(partner_ids=(self.agent.partner_id | self.contact).ids)
-        self.cr.commit()
-        self.mark = len(read_spool(self.spool))
+        account, first, ticket = self.forwarded_ticket(
+            lambda account, raw: self.env['mail.thread'].message_process(False, raw))
         with real_smtp_delivery():
             self.env['mail.thread'].message_process(False, reply_to(first, sender='luis@cliente.cl').as_bytes())
         self.assertEqual(len(self.emails(ticket)), 2)

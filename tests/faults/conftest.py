@@ -13,6 +13,7 @@ import psycopg2
 import pytest
 
 from tests.support.dovecot import Dovecot
+from tests.support.odoo_db import copy_database, open_registry
 from tests.support.odoo_process import OdooProcess
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -29,13 +30,8 @@ _mailboxes = iter(MAILBOXES)
 def odoo_env():
     """``with odoo_env() as env:`` an Odoo environment (superuser) on the test database, committed at the end."""
     os.makedirs(ARTIFACTS, exist_ok=True)
-    subprocess.run(['dropdb', '--if-exists', DB], check=True, capture_output=True)
-    subprocess.run(['createdb', '-T', TEMPLATE, DB], check=True)
-    os.environ['ODOO_PRELOAD_ADDONS'] = 'no'
-    import odoo
-    odoo.tools.config.parse_config(['--addons-path=%s' % ROOT, '--data-dir=%s' % os.path.join(ROOT, '.data'),
-                                    '--db_host=', '--log-level=warn'])
-    registry = odoo.registry(DB)
+    copy_database(TEMPLATE, DB)
+    odoo, registry = open_registry(ROOT, DB)
 
     @contextlib.contextmanager
     def session():

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.support.odoo_db import copy_database, open_registry
 from tests.support.ports import free_port, wait_for_port
 from tests.support.tls import make_certificate
 
@@ -20,13 +21,8 @@ MAX_SIZE = 300 * 1024
 
 @pytest.fixture(scope='session')
 def odoo_env_factory():
-    subprocess.run(['dropdb', '--if-exists', DB], check=True, capture_output=True)
-    subprocess.run(['createdb', '-T', TEMPLATE, DB], check=True)
-    os.environ['ODOO_PRELOAD_ADDONS'] = 'no'
-    import odoo
-    odoo.tools.config.parse_config(['--addons-path=%s' % ROOT, '--data-dir=%s' % os.path.join(ROOT, '.data'),
-                                    '--db_host=', '--log-level=warn'])
-    registry = odoo.registry(DB)
+    copy_database(TEMPLATE, DB)
+    odoo, registry = open_registry(ROOT, DB)
 
     class Session:
         """``with session() as env:`` commits at the end."""
