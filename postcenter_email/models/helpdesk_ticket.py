@@ -145,6 +145,7 @@ class HelpdeskTicket(models.Model):
     def _postcenter_open(self, account, parsed, partner):
         """A new ticket for a customer's first email of a conversation."""
         found = self.env['postcenter.email.receipt']._important_keywords(account, parsed)
+        settings = account._ingest_settings()
         values = {
             'name': (parsed.get('subject') or '').strip()[:500] or _('(No subject)'),
             'description': parsed.get('body'),
@@ -152,10 +153,10 @@ class HelpdeskTicket(models.Model):
             'partner_name': partner.name,
             'partner_email': partner.email,
             'channel_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_channel_email').id,
-            'team_id': account.team_id.id,
-            'company_id': account.company_id.id,
+            'team_id': settings.team_id,
+            'company_id': settings.company_id,
             'email_account_id': account.id,
-            'is_ignored': account.create_ignored,
+            'is_ignored': settings.create_ignored,
             'is_important': bool(found),
             'important_keywords': ', '.join(found),
         }
@@ -217,8 +218,12 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _postcenter_by_number(self, account, subject):
         """The ticket of ``account`` whose number (e.g. HT00042) the subject quotes, if any."""
-        sequence = self.env['ir.sequence'].sudo().search([('code', '=', 'helpdesk.ticket.sequence')], limit=1)
-        numbers = conversation.ticket_numbers(subject, sequence.prefix)
+        # plain SQL: it runs for every email that continues no conversation; the same sequence as
+        # ``sudo().search([('code', '=', ...)], limit=1)`` (ir.sequence is ordered by name)
+        self.env.cr.execute("SELECT prefix FROM ir_sequence WHERE code = 'helpdesk.ticket.sequence' AND active "
+                            "ORDER BY name, id LIMIT 1")
+        row = self.env.cr.fetchone()
+        numbers = conversation.ticket_numbers(subject, row[0] if row else None)
         if not numbers:
             return self.browse()
         return self.search([('number', 'in', numbers), ('email_account_id', '=', account.id)], limit=1)

@@ -26,7 +26,8 @@ class HelpdeskTicket(models.Model):
     def _postcenter_response_clock(self, account, now):
         """Values that start the response clock of ``account`` at ``now`` (a customer's email arrived)."""
         start = fields.Datetime.from_string(now)
-        due = sla.deadline(start, account.sla_time, account.sla_unit)
+        settings = account._ingest_settings()
+        due = sla.deadline(start, settings.sla_time, settings.sla_unit)
         return {'customer_waiting_since': now, 'sla_deadline': fields.Datetime.to_string(due) if due else False,
                 'is_late': False}
 
@@ -38,7 +39,8 @@ class HelpdeskTicket(models.Model):
         One UPDATE and no reads: it runs for every email received, right after the ticket's cache was emptied
         by posting the email; these columns are our own bookkeeping, nothing depends on them."""
         self.ensure_one()
-        seconds = sla.seconds(account.sla_time, account.sla_unit)
+        settings = account._ingest_settings()
+        seconds = sla.seconds(settings.sla_time, settings.sla_unit)
         self.env.cr.execute("""
             UPDATE helpdesk_ticket
                SET agent_waiting_since = NULL, autoclose_deadline = NULL,

@@ -1,4 +1,5 @@
 import datetime
+from collections import namedtuple
 from contextlib import contextmanager
 
 from odoo import SUPERUSER_ID, _, api, fields, models
@@ -15,6 +16,9 @@ SECRET_FIELDS = ('imap_password', 'smtp_password', 'oauth_refresh_token', 'oauth
                  'oauth_verifier')
 CONNECTION_FIELDS = {'imap_host', 'imap_port', 'imap_ssl', 'imap_user', 'imap_password', 'connection_type'}
 # The scheduled fetch's one look-up: IMAP accounts whose next attempt has come (index on next_attempt).
+# What storing an email needs of its account (``_ingest_settings``).
+IngestSettings = namedtuple('IngestSettings', 'write_date team_id company_id create_ignored sla_time sla_unit '
+                                              'notify_mode notify_recipients')
 DUE_FOR_FETCH = """
     SELECT id FROM postcenter_email_account
      WHERE connection_type = 'imap' AND active AND (next_attempt IS NULL OR next_attempt <= %s)
@@ -351,6 +355,24 @@ class PostcenterEmailAccount(models.Model):
         self.ensure_one()
         base = self.env['ir.config_parameter'].sudo().get_param('web.base.url') or ''
         return '%s/web#id=%d&model=postcenter.email.account&view_type=form' % (base, self.id)
+
+    @api.multi
+    def _ingest_settings(self):
+        """The account's settings that storing an email reads (``IngestSettings``). Inside a fetched batch
+        (``postcenter_settings``, a dict in the context) they are read once per transaction: posting a reply in a
+        ticket empties Odoo's whole record cache, and reading the account again cost more than the rest of a
+        small email's bookkeeping."""
+        self.ensure_one()
+        batch = self.env.context.get('postcenter_settings')
+        if batch is not None and self.id in batch:
+            return batch[self.id]
+        account = self.sudo()
+        settings = IngestSettings(
+            account.write_date, account.team_id.id, account.company_id.id, account.create_ignored, account.sla_time,
+            account.sla_unit, account.notify_mode, tuple(account.notify_recipient_ids.mapped('name')))
+        if batch is not None:
+            batch[self.id] = settings
+        return settings
 
     @api.multi
     def _blocklist(self):

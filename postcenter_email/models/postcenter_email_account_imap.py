@@ -313,8 +313,8 @@ class PostcenterEmailAccount(models.Model):
             self._check_fetch_lock(env.cr)
             customers = env['res.partner']._postcenter_known_customers(
                 [rfc822.sender(rfc822.load(raw, headers_only=True))[1] for _uid, raw in messages])
-            account = self.with_env(env).with_context(postcenter_notify_later=notified,
-                                                      postcenter_customers=customers)
+            account = self.with_env(env).with_context(postcenter_notify_later=notified, postcenter_customers=customers,
+                                                      postcenter_settings={})
             folder = env['postcenter.email.folder'].browse(folder_id)
             last_uid = int(folder[mark] or 0)
             for uid, raw in messages:

@@ -150,9 +150,10 @@ class PostcenterEmailAccount(models.Model):
     def _notify_new_ticket(self, ticket):
         """Queue a notice of ``ticket`` to the account's notification addresses, if its settings ask for one."""
         self.ensure_one()
-        recipients = self.notify_recipient_ids.mapped('name')
-        if not recipients or self.notify_mode == 'none' or \
-                (self.notify_mode == 'important' and not ticket.is_important):
+        settings = self._ingest_settings()
+        recipients = settings.notify_recipients
+        if not recipients or settings.notify_mode == 'none' or \
+                (settings.notify_mode == 'important' and not ticket.is_important):
             return
         template = self.env.ref('postcenter_email.mail_template_ticket_notice')
         template.send_mail(ticket.id, email_values={

@@ -101,7 +101,10 @@ class PostcenterEmailReceipt(models.Model):
             ON CONFLICT (account_id, message_key) DO NOTHING
             RETURNING id""", (account.id, key, self.env.uid, self.env.uid))
         row = self.env.cr.fetchone()
-        return self.browse(row[0] if row else [])
+        receipt = self.browse(row[0] if row else [])
+        if receipt:  # the pipeline reads the key again: no need to read the row for it
+            receipt._cache['message_key'] = key
+        return receipt
 
     def _route(self, account, message):
         """Decide what the email is and apply it."""
@@ -233,7 +236,7 @@ class PostcenterEmailReceipt(models.Model):
     @api.model
     def _rules(self, account):
         """The account's blocklist, contact forms and keyword pattern, prepared once per version of the account."""
-        key = (self.env.cr.dbname, account.id, account.write_date)
+        key = (self.env.cr.dbname, account.id, account._ingest_settings().write_date)
         rules = _RULES.get(key)
         if rules is None:
             if len(_RULES) > 1000:
