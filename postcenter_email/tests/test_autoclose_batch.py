@@ -28,9 +28,9 @@ class TestAutoCloseBatch(ChannelCase):
         tickets = []
         for index in (1, 2):
             with self.moment(T0):
-                receipt = account._receive(make_email(
-                    subject='Pedido %s %d' % (name, index), sender='%s %d <%s%d@cliente.cl>' % (name, index, name, index),
-                    to=account.email).as_bytes())
+                sender = '%s %d <%s%d@cliente.cl>' % (name, index, name, index)
+                receipt = account._receive(make_email(subject='Pedido %s %d' % (name, index), sender=sender,
+                                                      to=account.email).as_bytes())
             ticket = receipt.ticket_id
             if follow_notes:  # an agent who follows the ticket's internal notes too
                 ticket.message_subscribe(partner_ids=self.agent.partner_id.ids,
