@@ -45,7 +45,7 @@ Why the comparison is fair:
   "ticket closed" email is queued for Odoo's mail queue, not sent during the run.
 
 Run it with ``make bench`` (``scripts/bench.sh``, after the IMAP and SMTP benchmarks) or alone:
-``.venv/bin/python bench/bench_deadlines.py [--tickets 100000] [--due 1000] [--keep]``.
+``.venv/bin/python bench/bench_deadlines.py [--tickets 100000] [--due 1000] [--keep] [--profile FILE]``.
 Results: printed, and written as JSON to ``test-artifacts/bench/deadlines.json``.
 """
 import argparse
@@ -65,7 +65,7 @@ os.environ['ODOO_PRELOAD_ADDONS'] = 'no'
 
 import bench_imap  # noqa: E402
 
-DB = 'postcenter_bench_deadlines'
+DB = bench_imap.PREFIX + '_deadlines'  # POSTCENTER_BENCH_PREFIX changes the prefix
 SNAPSHOT = 'bench_deadlines_autoclose_due'  # the due tickets as inserted, to put them back after a close
 SLA_HOURS, AUTOCLOSE_HOURS = 24, 72
 PARTNERS = 200
@@ -214,8 +214,15 @@ def reset_sla(env, ids):
 # Auto-close: the cron against a full scan
 # ----------------------------------------------------------------------------
 
-def autoclose_due_only(env, now):
-    return env['helpdesk.ticket']._cron_autoclose(now)
+def autoclose_due_only(env, now, profile=None):
+    if not profile:
+        return env['helpdesk.ticket']._cron_autoclose(now)
+    import cProfile
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(env['helpdesk.ticket']._cron_autoclose, now)
+    finally:
+        profiler.dump_stats(profile)
 
 
 def autoclose_select_due_only(env, now, due):
@@ -344,6 +351,7 @@ def main():
     parser.add_argument('--tickets', type=int, default=100000, help='open tickets (100000)')
     parser.add_argument('--due', type=int, default=1000, help='tickets due for the SLA, and for the auto-close (1000)')
     parser.add_argument('--keep', action='store_true', help='keep the bench database afterwards')
+    parser.add_argument('--profile', help='write a cProfile of the due-only auto-close run to this file')
     args = parser.parse_args()
     os.makedirs(bench_imap.ARTIFACTS, exist_ok=True)
     whole = time.perf_counter()
@@ -375,7 +383,7 @@ def main():
         log('auto-close: _cron_autoclose against a full scan')
         with environment(odoo, registry) as env:
             before = last_ids(env)
-        close_runs = compare(odoo, registry, {'due_only': (autoclose_due_only, (now_text,)),
+        close_runs = compare(odoo, registry, {'due_only': (autoclose_due_only, (now_text, args.profile)),
                                               'full_scan': (autoclose_full_scan, (now_text,))},
                              ORDER['autoclose'], closed_ids, lambda env: reset_autoclose(env, before))
     finally:

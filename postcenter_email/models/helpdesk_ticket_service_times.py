@@ -74,8 +74,8 @@ class HelpdeskTicket(models.Model):
         """A message of an internal user to the customer (not a note, not an automatic reply) is an agent's
         answer for the service times."""
         result = super()._message_post_after_hook(message)
-        if self.env.context.get('postcenter_incoming'):  # a received email: not an answer, and no reads spent
-            return result
+        if self.env.context.get('postcenter_incoming') or self.env.context.get('postcenter_autoclose'):
+            return result  # a received email, or the auto-close's own messages: not an answer, and no reads spent
         if len(self) == 1 and self.email_account_id and message.message_type == 'comment' and \
                 message.subtype_id == self.env.ref('mail.mt_comment') and \
                 any(not user.share for user in message.author_id.user_ids):
@@ -129,8 +129,8 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _cron_autoclose(self, now=None, batch_size=None):
         """Scheduled action: close the tickets that waited for the customer longer than their account allows.
-        Only the due tickets are read (an index on the deadline), in batches, each committed on its own;
-        returns how many were closed."""
+        Only the due tickets are read (an index on the deadline), in batches, each committed on its own, and each
+        closed with one write (``_postcenter_autoclose_batch``); returns how many were closed."""
         now = now or fields.Datetime.now()
         Account = self.env['postcenter.email.account']
         batch_size = batch_size or Account._param('autoclose_batch_size', 200)
@@ -140,24 +140,47 @@ class HelpdeskTicket(models.Model):
             return 0
         closed = 0
         while True:
+            notified = []
             with Account._own_env() as env:
                 env.cr.execute("""
                     SELECT id FROM helpdesk_ticket WHERE autoclose_deadline <= %s
                      ORDER BY autoclose_deadline LIMIT %s FOR UPDATE SKIP LOCKED""", (now, batch_size))
                 ids = [row[0] for row in env.cr.fetchall()]
-                # one record at a time: a recordset of the whole batch would re-read every ticket of it
-                # after each close (the write empties the cache that the batch shares)
-                closed += sum(1 for ticket_id in ids
-                              if env['helpdesk.ticket'].browse(ticket_id)._postcenter_autoclose(
-                                  stage.with_env(env), now))
+                closed += env['helpdesk.ticket']._postcenter_autoclose_batch(ids, stage.with_env(env), now, notified)
                 # whatever happened to each one, none of them is due any more: the loop always ends
                 if ids:
                     env.cr.execute('UPDATE helpdesk_ticket SET autoclose_deadline = NULL WHERE id IN %s',
                                    (tuple(ids),))
+            Account._send_notifications(notified)  # the batch's closing replies, once it is committed
             if len(ids) < batch_size:
                 break
         self.invalidate_cache()
         return closed
+
+    @api.model
+    def _postcenter_autoclose_batch(self, ids, stage, now, notified):
+        """Close the tickets ``ids`` that are still open with one write, which tracks them and renders their
+        closing email together (the same messages and emails as closing each one); their closing replies'
+        emails are queued and their messages noted in ``notified``, to be sent once the batch is committed. If
+        that write fails (a closing check of another module refused one of them), each ticket is closed on its own
+        (``_postcenter_autoclose``), so one ticket's failure never stops the others. Returns how many were closed."""
+        tickets = self.browse(ids).filtered(lambda ticket: not ticket.stage_id.closed)
+        if not tickets:
+            return 0
+        queued = []
+        try:
+            with self.env.cr.savepoint():
+                tickets.with_context(postcenter_autoclose=True, postcenter_now=now,
+                                     postcenter_notify_later=queued).write({'stage_id': stage.id})
+        except Exception:  # pylint: disable=broad-except
+            # rolled back; told apart ticket by ticket below (an unexpected error is logged there)
+            self.invalidate_cache()
+            # one record at a time: a recordset of the whole batch would re-read every ticket of it after each
+            # close (the write empties the cache that the batch shares)
+            return sum(1 for ticket_id in tickets.ids
+                       if self.browse(ticket_id)._postcenter_autoclose(stage, now))
+        notified.extend(queued)
+        return len(tickets)
 
     @api.multi
     def _postcenter_autoclose(self, stage, now):
@@ -212,8 +235,12 @@ class HelpdeskTicket(models.Model):
                 closing._postcenter_check_close_fields(vals)
             now = self.env.context.get('postcenter_now') or fields.Datetime.now()
             Autoreply = self.env['postcenter.email.autoreply'].sudo()
+            kind = 'auto_close' if automatic else 'manual_close'
+            # the accounts with that reply, looked up once for all the tickets closed (the auto-close: a batch)
+            accounts = Autoreply.search([('account_id', 'in', closing.mapped('email_account_id').ids),
+                                         ('kind', '=', kind)]).mapped('account_id')
             replied = [ticket.id for ticket in closing
-                       if Autoreply._on_closed(ticket, 'auto_close' if automatic else 'manual_close', now)]
+                       if ticket.email_account_id in accounts and Autoreply._on_closed(ticket, kind, now)]
             vals = dict(vals, customer_waiting_since=False, sla_deadline=False, is_late=False,
                         agent_waiting_since=False, autoclose_deadline=False)
             if replied:
@@ -224,18 +251,56 @@ class HelpdeskTicket(models.Model):
     def _track_template(self, tracking):
         """The closed stage's own email template (helpdesk_mgmt's "The ticket has been closed"): not sent on top
         of the account's closing reply, which is the customer's last email; and when the auto-close closes the
-        ticket, queued rather than sent during the scheduled action (helpdesk_mgmt sends it at once: one mail
-        server session per closed ticket, with the batch's tickets locked meanwhile)."""
+        tickets, queued rather than sent during the scheduled action (helpdesk_mgmt sends it at once: one mail
+        server session per closed ticket, with the batch's tickets locked meanwhile), rendered for the tickets of
+        the batch together (``mail.template._postcenter_send_mails``), each ticket whose closing reply went out
+        left out."""
         templates = super()._track_template(tracking)
         if 'stage_id' not in templates:
             return templates
-        if self[:1].id in (self.env.context.get('postcenter_close_replied') or ()):
-            del templates['stage_id']
-        elif self.env.context.get('postcenter_autoclose') and templates['stage_id'][0]:
+        replied = self.env.context.get('postcenter_close_replied') or ()
+        if self.env.context.get('postcenter_autoclose') and templates['stage_id'][0]:
             template = templates.pop('stage_id')[0]
-            for ticket in self:
-                template.send_mail(ticket.id)
+            template._postcenter_send_mails([ticket.id for ticket in self if ticket.id not in replied])
+        elif self[:1].id in replied:
+            del templates['stage_id']
         return templates
+
+    @api.multi
+    def message_track(self, tracked_fields, initial_values):
+        """Odoo's tracking; when the auto-close closes tickets, the tracking message ("Awaiting -> Done", an internal
+        note) of a ticket none of whose followers follows notes is created without working out whom to notify:
+        Odoo's ``mail.message._notify`` would look up the ticket's followers of that subtype and find nobody (four
+        queries and a read of the message, per ticket). Tickets with such a follower are tracked as Odoo does."""
+        if not self.env.context.get('postcenter_autoclose') or self.env.context.get('message_create_from_mail_mail'):
+            return super().message_track(tracked_fields, initial_values)
+        silent = self - self._postcenter_note_followed()
+        if silent:
+            super(HelpdeskTicket, silent.with_context(message_create_from_mail_mail=True)).message_track(
+                tracked_fields, initial_values)
+        if silent != self:
+            super(HelpdeskTicket, self - silent).message_track(tracked_fields, initial_values)
+        return True
+
+    @api.multi
+    def _message_track_post_template(self, tracking):
+        """Odoo's tracking templates, always notified as Odoo does (``message_track`` above may have switched the
+        notification of the tracking message alone off)."""
+        if self.env.context.get('message_create_from_mail_mail') and self.env.context.get('postcenter_autoclose'):
+            self = self.with_context(message_create_from_mail_mail=False)
+        return super(HelpdeskTicket, self)._message_track_post_template(tracking)
+
+    @api.multi
+    def _postcenter_note_followed(self):
+        """The tickets of ``self`` with a follower (partner or channel) of internal notes, the subtype of tracking
+        messages; one query."""
+        note = self.env['ir.model.data'].xmlid_to_res_id('mail.mt_note')
+        self.env.cr.execute("""
+            SELECT DISTINCT f.res_id FROM mail_followers f
+              JOIN mail_followers_mail_message_subtype_rel r ON r.mail_followers_id = f.id
+             WHERE f.res_model = %s AND f.res_id IN %s AND r.mail_message_subtype_id = %s""",
+                            (self._name, tuple(self.ids), note))
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.multi
     def _postcenter_check_close_fields(self, vals):

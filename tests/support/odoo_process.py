@@ -1,7 +1,7 @@
 """Run Odoo code for one database in a child process, as Odoo's own workers run it.
 
     .venv/bin/python tests/support/odoo_process.py --database DB [--db-host HOST] [--db-port PORT]
-        [--log FILE] COMMAND [ARG]
+        [--log FILE] [--memory] COMMAND [ARG]
 
 Commands:
     fetch ACCOUNT_ID       Fetch Now (``action_fetch``) on the account, as the administrator presses it
@@ -11,7 +11,10 @@ Commands:
 
 It prints one JSON line on standard output, ``{"command": [...], "ok": true, "result": ...}``; when the code
 raised, ``"ok": false`` with ``"user_error"`` (what a user would be shown, exit status 1) or ``"error"``
-(anything else, exit status 2). Odoo's log goes to ``--log`` (else standard error).
+(anything else, exit status 2). Odoo's log goes to ``--log`` (else standard error). With ``--memory`` the line
+also has ``"memory"``: the process's resident memory in KiB when the command starts (Odoo and the database's
+registry loaded), its peak while the command ran (``VmHWM``, reset just before it by writing 5 to
+``/proc/self/clear_refs``) and when it ended; ``"growth"`` is the peak minus the start.
 
 From a test (the caller needs only the standard library):
 
@@ -39,7 +42,7 @@ class OdooProcess:
         self.process = None
         self.command = None
 
-    def start(self, *command):
+    def start(self, *command, memory=False):
         python = os.path.join(ROOT, '.venv', 'bin', 'python')
         args = [python if os.path.exists(python) else sys.executable, os.path.abspath(__file__),
                 '--database', self.database]
@@ -49,6 +52,8 @@ class OdooProcess:
             args += ['--db-port', str(self.db_port)]
         if self.log:
             args += ['--log', self.log]
+        if memory:
+            args.append('--memory')
         self.command = [str(part) for part in command]
         self.process = subprocess.Popen(args + self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         cwd=ROOT)
@@ -80,8 +85,8 @@ class OdooProcess:
         outcome['returncode'] = self.process.returncode
         return outcome
 
-    def run(self, *command, timeout=120):
-        return self.start(*command).wait(timeout=timeout)
+    def run(self, *command, timeout=120, memory=False):
+        return self.start(*command, memory=memory).wait(timeout=timeout)
 
 
 # ----------------------------------------------------------------------
@@ -118,6 +123,32 @@ def _process_email_queue(env):
     return env['mail.mail'].process_email_queue()
 
 
+def _status_kib(name):
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith(name + ':'):
+                return int(line.split()[1])
+    return 0
+
+
+class _Memory:
+    """The resident memory of this process around a block: the peak within it, not the process's lifetime one
+    (``ru_maxrss`` cannot be reset; ``VmHWM`` can)."""
+
+    def __enter__(self):
+        with open('/proc/self/clear_refs', 'w') as clear:
+            clear.write('5')
+        self.start = _status_kib('VmRSS')
+        return self
+
+    def __exit__(self, *exc):
+        self.peak, self.end = _status_kib('VmHWM'), _status_kib('VmRSS')
+
+    def report(self):
+        return {'start_kib': self.start, 'peak_kib': self.peak, 'end_kib': self.end,
+                'growth_kib': self.peak - self.start}
+
+
 COMMANDS = {'fetch': _fetch, 'cron': _cron, 'process_email_queue': _process_email_queue}
 
 
@@ -127,6 +158,7 @@ def main():
     parser.add_argument('--db-host')
     parser.add_argument('--db-port')
     parser.add_argument('--log')
+    parser.add_argument('--memory', action='store_true', help="report the command's peak resident memory")
     parser.add_argument('command', choices=sorted(COMMANDS))
     parser.add_argument('arguments', nargs='*')
     args = parser.parse_args()
@@ -135,9 +167,13 @@ def main():
     outcome = {'command': [args.command] + args.arguments}
     status = 0
     try:
-        with odoo.api.Environment.manage(), odoo.registry(args.database).cursor() as cr:
+        registry = odoo.registry(args.database)
+        memory = _Memory()
+        with memory, odoo.api.Environment.manage(), registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             result = COMMANDS[args.command](env, *args.arguments)
+        if args.memory:
+            outcome['memory'] = memory.report()
         outcome.update(ok=True, result=result if isinstance(result, (bool, int, str, type(None))) else repr(result))
     except UserError as error:
         outcome.update(ok=False, user_error=error.name)

@@ -1,0 +1,169 @@
+"""The auto-close closes a batch with one write: the same chatter and the same emails as closing each ticket on its
+own through Odoo's whole path, and closing by hand (or a ticket of another channel) left as it was."""
+import re
+from unittest import mock
+
+from .common import ChannelCase, make_email
+
+T0 = '2026-03-02 12:00:00'
+ANSWERED = '2026-03-02 12:10:00'
+LATER = '2026-03-02 15:00:00'
+
+
+class TestAutoCloseBatch(ChannelCase):
+
+    def setUp(self):
+        super().setUp()
+        self.account.write({'autoclose_enabled': True, 'autoclose_time': 1, 'autoclose_unit': 'hours'})
+        self.sales = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@empresa.example', 'connection_type': 'forward',
+            'team_id': self.team.id, 'autoclose_enabled': True, 'autoclose_time': 1, 'autoclose_unit': 'hours'})
+        reply = self.sales.autoreply_ids.filtered(lambda r: r.kind == 'auto_close')
+        reply.write({'text_1': 'Cerramos {{ticket_number}} por falta de respuesta.', 'active': True})
+        self.done = self.env.ref('helpdesk_mgmt.helpdesk_ticket_stage_done')
+        self.note = self.env.ref('mail.mt_note')
+
+    def twins(self, account, name, follow_notes=False):
+        """Two tickets alike (each its own customer), answered by the agent: due for the auto-close."""
+        tickets = []
+        for index in (1, 2):
+            with self.moment(T0):
+                sender = '%s %d <%s%d@cliente.cl>' % (name, index, name, index)
+                receipt = account._receive(make_email(subject='Pedido %s %d' % (name, index), sender=sender,
+                                                      to=account.email).as_bytes())
+            ticket = receipt.ticket_id
+            if follow_notes:  # an agent who follows the ticket's internal notes too
+                ticket.message_subscribe(partner_ids=self.agent.partner_id.ids,
+                                         subtype_ids=(self.note | self.env.ref('mail.mt_comment')).ids)
+            self.answer(ticket, ANSWERED)
+            tickets.append(ticket)
+        return tickets
+
+    def close_one_by_one_as_before(self, ticket):
+        """The closing as it was done before batches: the ticket on its own, every tracking message notified through
+        Odoo's ``_notify``, the stage's email through ``mail.template.send_mail``."""
+        Ticket = type(self.env['helpdesk.ticket'])
+        Template = type(self.env['mail.template'])
+        with mock.patch.object(Ticket, '_postcenter_note_followed', lambda records: records), \
+                mock.patch.object(Template, '_postcenter_send_mails',
+                                  lambda template, ids: [template.send_mail(res_id) for res_id in ids]), \
+                self.moment(LATER):
+            self.env['helpdesk.ticket'].browse(ticket.id)._postcenter_autoclose(self.done, LATER)
+
+    def chatter(self, ticket, mark):
+        """What closing wrote on ``ticket`` after message ``mark``, with what makes two tickets differ (number,
+        customer, ids) written as placeholders."""
+        names = {str(ticket.partner_id.id): 'CUSTOMER', str(self.agent.partner_id.id): 'AGENT'}
+        self.cr.execute("""
+            SELECT m.id, m.message_type, s.name, m.body, m.subject, m.author_id, m.email_from, m.reply_to,
+                   m.record_name, m.parent_id = (SELECT min(id) FROM mail_message p WHERE p.model = m.model
+                                                  AND p.res_id = m.res_id AND p.message_type = 'email'),
+                   m.mail_server_id
+              FROM mail_message m LEFT JOIN mail_message_subtype s ON s.id = m.subtype_id
+             WHERE m.model = 'helpdesk.ticket' AND m.res_id = %s AND m.id > %s ORDER BY m.id""", (ticket.id, mark))
+        rows = []
+        for row in self.cr.fetchall():
+            message = self.env['mail.message'].browse(row[0])
+            mails = self.env['mail.mail'].search([('mail_message_id', '=', message.id)])
+            rows.append(list(row[1:]) + [
+                sorted((t.field, t.old_value_char, t.new_value_char) for t in message.tracking_value_ids),
+                sorted(message.partner_ids.ids), sorted(message.needaction_partner_ids.ids),
+                sorted((n.res_partner_id.id, n.is_email, n.email_status) for n in
+                       self.env['mail.notification'].search([('mail_message_id', '=', message.id)])),
+                [(mail.state, mail.email_to, mail.email_cc, sorted(mail.recipient_ids.ids), mail.body_html,
+                  mail.auto_delete) for mail in mails]])
+        text = repr(rows).replace(ticket.number, 'NUMBER').replace(ticket.name, 'NAME')
+        for value, name in names.items():
+            text = text.replace('[%s]' % value, '[%s]' % name).replace('(%s, ' % value, '(%s, ' % name)
+        return text
+
+    def test_the_cron_writes_the_same_chatter_and_emails_as_closing_each_ticket_on_its_own(self):
+        plain = self.twins(self.account, 'plain')
+        noted = self.twins(self.account, 'noted', follow_notes=True)
+        replied = self.twins(self.sales, 'replied')
+        self.sent()
+        self.cr.execute('SELECT max(id) FROM mail_message')
+        mark = self.cr.fetchone()[0]
+        for _cron, before in (plain, noted, replied):
+            self.close_one_by_one_as_before(before)
+        sent_before = self.sent()
+        with self.moment(LATER):
+            self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=LATER), 3)
+        sent_by_cron = self.sent()
+        for cron, before in (plain, noted, replied):
+            self.assertTrue(cron.stage_id.closed)
+            self.assertEqual(cron.closed_date, before.closed_date)
+            self.assertEqual(self.chatter(cron, mark), self.chatter(before, mark))
+        # each of them really has its tracking message, the agent following notes is told, the closing reply
+        # replaces the stage's email
+        self.assertEqual(plain[0].message_ids[:2].mapped('tracking_value_ids.new_value_char'), ['Done'])
+        self.assertIn(self.agent.partner_id, noted[0].message_ids.filtered('tracking_value_ids').needaction_partner_ids)
+        self.assertNotIn(self.agent.partner_id,
+                         plain[0].message_ids.filtered('tracking_value_ids').needaction_partner_ids)
+
+        numbers = [ticket.number for pair in (plain, noted, replied) for ticket in pair]
+
+        def received(sent):
+            """Subjects and how many recipients, the ticket numbers as placeholders."""
+            subjects = []
+            for _from, rcpt, message in sent:
+                subject = message['Subject']
+                for number in numbers:
+                    subject = subject.replace(number, 'NUMBER')
+                subjects.append((re.sub(r'Pedido (\w+) \d', r'Pedido \1', subject), len(set(rcpt))))
+            return sorted(subjects)
+        self.assertEqual(received(sent_by_cron), received(sent_before))
+        subjects = [subject for subject, _count in received(sent_by_cron)]
+        self.assertEqual(subjects.count('The ticket NUMBER has been closed.'), 2, 'plain and noted: the stage email')
+        self.assertEqual(subjects.count('Re: Pedido replied'), 1, 'replied: the closing reply')
+        self.assertEqual(subjects.count('Re: NUMBER'), 1, 'noted: the tracking note, to the agent following notes')
+
+    def test_a_batch_that_another_module_refuses_is_closed_ticket_by_ticket(self):
+        plain = self.twins(self.account, 'plain')
+        Ticket = type(self.env['helpdesk.ticket'])
+        original = Ticket.write
+
+        def refuse_batches(records, vals):
+            """Another module's check that only a batch trips."""
+            if vals.get('stage_id') and len(records) > 1:
+                raise RuntimeError('batch refused')
+            return original(records, vals)
+        with mock.patch.object(Ticket, 'write', refuse_batches), self.moment(LATER):
+            self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=LATER), 2)
+        self.assertTrue(all(ticket.stage_id.closed for ticket in plain))
+        for ticket in plain:
+            self.assertEqual(len(ticket.message_ids.filtered('tracking_value_ids')), 1, 'closed once')
+        self.assertEqual(len([m for _f, _r, m in self.sent() if 'has been closed' in m['Subject']]), 2)
+
+
+class TestClosingByHand(ChannelCase):
+    """An agent closing a ticket (of the Email channel or not) goes through Odoo's own path: the tracking note
+    notified to whoever follows notes, helpdesk_mgmt's stage email posted in the chatter through its template."""
+
+    def test_an_agent_closing_by_hand_keeps_odoos_path(self):
+        note = self.env.ref('mail.mt_note')
+        colleague = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Carla Colega', 'login': 'pc_close_colleague', 'email': 'carla@empresa.example',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_user').id])]})
+        email_ticket = self.receive(make_email(subject='Por correo'), T0)
+        phone_ticket = self.env['helpdesk.ticket'].create({
+            'name': 'Por teléfono', 'description': 'Llamó', 'partner_id': email_ticket.partner_id.id,
+            'channel_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_channel_phone').id})
+        for ticket in (email_ticket, phone_ticket):
+            ticket.message_subscribe(partner_ids=colleague.partner_id.ids,
+                                     subtype_ids=(note | self.env.ref('mail.mt_comment')).ids)
+        Ticket = type(self.env['helpdesk.ticket'])
+        Template = type(self.env['mail.template'])
+        with mock.patch.object(Ticket, '_postcenter_note_followed', side_effect=AssertionError('cron only')), \
+                mock.patch.object(Template, '_postcenter_send_mails', side_effect=AssertionError('cron only')):
+            for ticket in (email_ticket, phone_ticket):
+                self.close(ticket, at=LATER)
+        for ticket in (email_ticket, phone_ticket):
+            self.assertTrue(ticket.stage_id.closed)
+            tracking = ticket.message_ids.filtered('tracking_value_ids')[:1]  # the latest: the close
+            self.assertEqual(tracking.mapped('tracking_value_ids.new_value_char'), ['Done'])
+            self.assertEqual(tracking.subtype_id, note)
+            self.assertEqual(tracking.needaction_partner_ids, colleague.partner_id, 'Odoo notified the follower')
+            stage_email = ticket.message_ids.filtered(lambda m: 'has been closed' in (m.subject or ''))
+            self.assertEqual(len(stage_email), 1, "helpdesk_mgmt's template, through Odoo's composer")
+        self.assertFalse(phone_ticket.email_account_id)
