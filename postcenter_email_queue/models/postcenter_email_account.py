@@ -55,8 +55,8 @@ class PostcenterEmailAccount(models.Model):
         except Exception as error:  # queue_job logs it with its traceback, and keeps that on the job
             raise FailedJobError(_('Fetching the email account "%(name)s" failed unexpectedly (%(error)s). No mail is '
                                    'lost: what was fetched is kept, the rest stays in the mailbox, and the next '
-                                   'scheduled fetch tries again. If this keeps happening, send the details below to '
-                                   'your Odoo provider.') % {'name': account.name, 'error': describe(error)}) \
+                                   'scheduled fetch tries again. If this keeps happening, send the job\'s Exception '
+                                   'Information to your Odoo provider.') % {'name': account.name, 'error': describe(error)}) \
                 from error
         if outcome == 'busy':
             return _('Skipped: the account was being fetched at that moment (Fetch Now, or another job).')

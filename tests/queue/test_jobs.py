@@ -74,7 +74,8 @@ def test_a_failing_account_fails_its_own_job_in_plain_words(job_run):
     assert state == 'failed'
     plain = ('Fetching the email account "Soporte roto" failed unexpectedly (forced failure of the test for account '
              '%d). No mail is lost: what was fetched is kept, the rest stays in the mailbox, and the next scheduled '
-             'fetch tries again. If this keeps happening, send the details below to your Odoo provider.'
+             'fetch tries again. If this keeps happening, send the job\'s Exception Information to your Odoo '
+             'provider.'
              % job_run['accounts'][BROKEN])
     assert exc_info.rstrip().endswith('FailedJobError: ' + plain)
     # queue_job's own chatter on the failed job says the same (queue_job tells its managers with it)
