@@ -19,7 +19,8 @@ same tickets: the bench prints whether they agree.
 
     .venv/bin/python bench/bench_accounts.py [--accounts 100] [--messages 5] [--rtt-ms 50] [--capacity 4] [--keep]
 
-Called by ``make bench`` (``scripts/bench.sh``). Results: printed, and written to ``test-artifacts/bench/accounts.json``.
+Called by ``make bench`` (``scripts/bench.sh``). Results: printed, and written to
+``test-artifacts/bench/accounts.json``.
 """
 import argparse
 import datetime

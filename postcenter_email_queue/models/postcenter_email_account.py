@@ -53,11 +53,11 @@ class PostcenterEmailAccount(models.Model):
                                       'restart?). What was fetched is kept; the fetch goes on in a minute.'),
                                     seconds=LOCK_LOST_RETRY)
         except Exception as error:  # queue_job logs it with its traceback, and keeps that on the job
+            words = {'name': account.name, 'error': describe(error)}
             raise FailedJobError(_('Fetching the email account "%(name)s" failed unexpectedly (%(error)s). No mail is '
                                    'lost: what was fetched is kept, the rest stays in the mailbox, and the next '
                                    'scheduled fetch tries again. If this keeps happening, send the job\'s Exception '
-                                   'Information to your Odoo provider.') % {'name': account.name, 'error': describe(error)}) \
-                from error
+                                   'Information to your Odoo provider.') % words) from error
         if outcome == 'busy':
             return _('Skipped: the account was being fetched at that moment (Fetch Now, or another job).')
         if outcome == 'error':

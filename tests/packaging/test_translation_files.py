@@ -3,6 +3,7 @@ same terms."""
 import os
 
 import pytest
+
 from odoo.tools.translate import PoFile
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..')

@@ -152,7 +152,8 @@ class Cluster:
         self.ports = [free_port(), free_port()]
         self.logs = [os.path.join(ARTIFACTS, 'http-%d.log' % number) for number in (1, 2)]
         extra = [arg for account_id in fail_fetch for arg in ('--fail-fetch', account_id)]
-        self.servers = [OdooServer(DB_JOBS, log).start('http', port, *extra) for port, log in zip(self.ports, self.logs)]
+        self.servers = [OdooServer(DB_JOBS, log).start('http', port, *extra)
+                        for port, log in zip(self.ports, self.logs)]
         self.balancer = Balancer(self.ports).start()
         self.runner = None
 

@@ -1,8 +1,8 @@
-"""The scheduled fetch as queue_job jobs, in real processes: the scheduled action enqueues one job per account, queue_job's
-runner dispatches them through a load balancer to two Odoo servers sharing the database, and the automatic replies
-leave by jobs of their own. Every message ends up exactly once, no account is left behind, a failing account fails
-its own job only (in plain words, in queue_job's views), and the tickets and chatter are those of the sequential
-scheduled action (the fallback without queue_job) on the same mailboxes."""
+"""The scheduled fetch as queue_job jobs, in real processes: the scheduled action enqueues one job per account,
+queue_job's runner dispatches them through a load balancer to two Odoo servers sharing the database, and the
+automatic replies leave by jobs of their own. Every message ends up exactly once, no account is left behind, a
+failing account fails its own job only (in plain words, in queue_job's views), and the tickets and chatter are those
+of the sequential scheduled action (the fallback without queue_job) on the same mailboxes."""
 import pytest
 
 from tests.support.odoo_process import OdooProcess

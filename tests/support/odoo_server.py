@@ -105,7 +105,8 @@ def _http(args):
     odoo.modules.module.initialize_sys_path()
     if args.fail_fetch:
         _fail_fetches(set(args.fail_fetch))
-    sys.argv = [sys.argv[0], 'server'] + options
+    # as odoo-bin: the prefork server starts its longpolling process again with sys.argv[0]
+    sys.argv = [os.path.join(ROOT, 'scripts', 'odoo-bin'), 'server'] + options
     odoo.cli.main()
 
 
