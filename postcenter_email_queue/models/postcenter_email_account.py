@@ -2,6 +2,8 @@
 ``root.postcenter_email``), and the emails of a fetched batch or a forwarded email (agents' copies, automatic
 replies) are sent by a job of their own (channel ``root.postcenter_email_send``), so a slow mail server never slows
 fetching. Without queue_job, postcenter_email does both itself, as before."""
+import logging
+
 import psycopg2
 
 from odoo import _, api, models
@@ -10,9 +12,14 @@ from odoo.addons.postcenter_email.models.postcenter_email_account_imap import Fe
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import job
 
+_logger = logging.getLogger(__name__)
+
 FETCH_CHANNEL = 'root.postcenter_email'
 SEND_CHANNEL = 'root.postcenter_email_send'
 LOCK_LOST_RETRY = 60  # seconds before a fetch stopped by a lost lock (a database restart) runs again
+# a job is created without queue_job's "Queue Job created" note and without the creator as follower: per job, that
+# is a message, a follower and their notification work, for nobody to read
+QUIET = {'mail_create_nolog': True, 'mail_create_nosubscribe': True}
 
 
 def fetch_identity(account_id):
@@ -30,10 +37,13 @@ class PostcenterEmailAccount(models.Model):
         """With the job queue, the scheduled fetch does not fetch the account itself: it enqueues its fetch as a job
         (``root.postcenter_email``), at most one pending per account (the identity key). The runner dispatches the
         jobs to the Odoo workers of every server on the database, as many at once as the channel's capacity; the
-        account's fetch lock still keeps one fetch of an account at a time."""
+        account's fetch lock still keeps one fetch of an account at a time. Each job is committed at once, on a
+        cursor of its own, so the first accounts are fetched while the scheduled action enqueues the others."""
         self.ensure_one()
-        self.with_delay(identity_key=fetch_identity(self.id),
-                        description=_('Email channel: fetch "%s"') % self.name)._job_fetch(now=now)
+        description = _('Email channel: fetch "%s"') % self.name
+        with self._own_env() as env:
+            self.with_env(env).with_context(**QUIET).with_delay(
+                identity_key=fetch_identity(self.id), description=description)._job_fetch(now=now)
 
     @api.multi
     @job(default_channel=FETCH_CHANNEL)
@@ -69,13 +79,16 @@ class PostcenterEmailAccount(models.Model):
         """With the job queue, the emails of a committed batch (or forwarded email) are sent by a job
         (``root.postcenter_email_send``) instead of by the fetch itself: the fetch goes on at once, whatever the mail
         server's speed. The job is enqueued on a cursor of its own, committed at once, so it runs while the fetch
-        goes on. Should it never run, the emails are still in Odoo's mail queue."""
+        goes on. Should it never run, or not be enqueued, the emails are still in Odoo's mail queue."""
         if not message_ids:
             return
-        with self._own_env() as env:
-            env['postcenter.email.account'].with_delay(
-                description=_('Email channel: send the emails of %d received messages') % len(message_ids),
-            )._job_send_notifications(list(message_ids))
+        try:
+            with self._own_env() as env:
+                env['postcenter.email.account'].with_context(**QUIET).with_delay(
+                    description=_('Email channel: send the emails of %d received messages') % len(message_ids),
+                )._job_send_notifications(list(message_ids))
+        except Exception:
+            _logger.exception('Email account %s: the emails of a fetched batch are left to the mail queue', self.id)
 
     @api.model
     @job(default_channel=SEND_CHANNEL)

@@ -28,6 +28,7 @@ PASSWORD = 'clave-de-prueba'
 ACCOUNTS = 20
 MAILBOXES = ['buzon-%02d@example.com' % number for number in range(1, ACCOUNTS + 1)]
 BROKEN = 'roto@example.com'  # its fetch raises in the Odoo servers (forced)
+STALLED = ['lento-%d@example.com' % number for number in range(1, 5)]  # their replies meet a stalled SMTP server
 CHANNELS = 'root:4,root.postcenter_email:4,root.postcenter_email_send:2'
 
 
@@ -70,7 +71,7 @@ def databases():
 
 @pytest.fixture(scope='session')
 def dovecot():
-    server = Dovecot(users={login: PASSWORD for login in MAILBOXES + [BROKEN]}).start()
+    server = Dovecot(users={login: PASSWORD for login in MAILBOXES + [BROKEN] + STALLED}).start()
     yield server
     server.destroy()
 
@@ -87,6 +88,38 @@ def sinks():
     yield found
     for sink in found.values():
         sink.stop()
+
+
+class StalledSink:
+    """An SMTP server that takes each message's DATA and answers only once the test releases it (``release()``): a
+    mail server that has stopped answering. ``waiting`` counts the messages it holds, ``accepted`` those it took."""
+
+    def __init__(self):
+        import threading
+
+        from aiosmtpd.controller import Controller
+        self.released = threading.Event()
+        self.waiting = self.accepted = 0
+        self.port = free_port()
+        self.controller = Controller(self, hostname='127.0.0.1', port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+        self.waiting += 1
+        await asyncio.get_event_loop().run_in_executor(None, self.released.wait)
+        self.accepted += 1
+        return '250 OK'
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def release(self):
+        self.released.set()
+
+    def stop(self):
+        self.release()
+        self.controller.stop()
 
 
 def customer_email(subject, to, sender, replying_to=None):
@@ -189,7 +222,7 @@ def query(database, sql, *params):
     try:
         with connection.cursor() as cr:
             cr.execute(sql, params)
-            return cr.fetchall()
+            return cr.fetchall() if cr.description else cr.rowcount
     finally:
         connection.close()
 
