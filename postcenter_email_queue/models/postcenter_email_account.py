@@ -71,8 +71,16 @@ class PostcenterEmailAccount(models.Model):
         if outcome == 'busy':
             return _('Skipped: the account was being fetched at that moment (Fetch Now, or another job).')
         if outcome == 'error':
-            return _('The account could not be fetched: %s') % account.last_error
+            return _('The account could not be fetched: %s') % account._last_error_committed()
         return _('Fetched: the new mail of the account is in the helpdesk.')
+
+    @api.multi
+    def _last_error_committed(self):
+        """The account's last error as the fetch committed it (on a cursor of its own: this job's transaction
+        still sees the account as it was when the job started)."""
+        self.ensure_one()
+        with self._own_env() as env:
+            return self.with_env(env).last_error
 
     @api.model
     def _send_notifications(self, message_ids):

@@ -23,7 +23,7 @@ def jobs(method):
 def settled():
     """Every job of the run has ended (done or failed), and the fetches have all been asked for."""
     (unfinished,), = query(DB_JOBS, "SELECT count(*) FROM queue_job WHERE state NOT IN ('done', 'failed')")
-    return not unfinished and len(jobs(FETCH)) == len(MAILBOXES) + 1
+    return not unfinished and len(jobs(FETCH)) == len(MAILBOXES) + 2
 
 
 @pytest.fixture(scope='module')
@@ -31,6 +31,10 @@ def job_run(databases, dovecot, sinks, mailboxes):
     """The scheduled action once on the job database, and everything it set going, until every job has ended."""
     with databases['jobs']() as env:
         accounts = set_up(env, dovecot, sinks['jobs'], mailboxes + [BROKEN])
+        refused = env['postcenter.email.account'].create({  # its server refuses the password
+            'name': 'Clave mala', 'email': 'clave-mala@example.com', 'connection_type': 'imap',
+            'imap_host': '127.0.0.1', 'imap_port': dovecot.imap_port, 'imap_ssl': False, 'imap_user': MAILBOXES[0],
+            'imap_password': 'no-es-esta', 'state': 'connected'}).id
     clean_logs()
     cluster = Cluster(fail_fetch=[accounts[BROKEN]]).start()
     try:
@@ -40,8 +44,9 @@ def job_run(databases, dovecot, sinks, mailboxes):
         served = [cluster.jobs_run_by(0), cluster.jobs_run_by(1)]
     finally:
         cluster.stop()
-    return {'accounts': accounts, 'served': served, 'results': results(DB_JOBS, accounts),
-            'sent': sent(sinks['jobs'])}
+    return {'accounts': accounts, 'refused': refused, 'served': served, 'results': results(DB_JOBS, accounts),
+            'sent': [item for item in sent(sinks['jobs']) if 'is not working' not in item[1]],
+            'alerts': [item for item in sent(sinks['jobs']) if 'is not working' in item[1]]}
 
 
 def test_two_servers_fetch_twenty_accounts_each_message_once(job_run):
@@ -66,6 +71,15 @@ def test_two_servers_fetch_twenty_accounts_each_message_once(job_run):
     assert sends and {(state, channel) for _uuid, state, _result, _exc, _key, channel in sends} == \
         {('done', 'root.postcenter_email_send')}
     assert len(job_run['sent']) == len(set(job_run['sent'])) == 3 * len(MAILBOXES)
+
+
+def test_a_server_failure_is_the_accounts_and_the_job_is_done_with_its_reason(job_run):
+    identity = 'postcenter_email.fetch.%d' % job_run['refused']
+    (state, result), = [(state, result) for _uuid, state, result, _exc, key, _channel in jobs(FETCH) if key == identity]
+    (error,), = query(DB_JOBS, 'SELECT last_error FROM postcenter_email_account WHERE id = %s', job_run['refused'])
+    assert error.startswith('The server 127.0.0.1 rejected the user name or password.')
+    assert (state, result) == ('done', 'The account could not be fetched: ' + error)
+    assert job_run['alerts'] == [('admin@example.com', 'Email account Clave mala is not working')]  # told once
 
 
 def test_a_failing_account_fails_its_own_job_in_plain_words(job_run):
