@@ -4,8 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-echo "[lint] flake8";  .venv-lint/bin/flake8 postcenter_email scripts tests bench conftest.py || status=1
-echo "[lint] isort";   .venv-lint/bin/isort --check-only --diff --quiet postcenter_email scripts tests bench conftest.py || status=1
-echo "[lint] pylint-odoo"; .venv-lint/bin/pylint --rcfile=.pylintrc postcenter_email || status=1
+echo "[lint] flake8";  .venv-lint/bin/flake8 postcenter_email postcenter_email_queue scripts tests bench conftest.py || status=1
+echo "[lint] isort";   .venv-lint/bin/isort --check-only --diff --quiet postcenter_email postcenter_email_queue scripts tests bench conftest.py || status=1
+echo "[lint] pylint-odoo"; .venv-lint/bin/pylint --rcfile=.pylintrc postcenter_email postcenter_email_queue || status=1
 [ $status -eq 0 ] && echo "[lint] clean"
 exit $status

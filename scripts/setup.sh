@@ -44,10 +44,17 @@ fi
 stamp_of() { cat "$@" | sha1sum | cut -c1-12; }
 want=$(stamp_of requirements.txt requirements-odoo.txt)
 if [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]; then
-  log "building .venv with $py37"
-  rm -rf .venv
-  "$py37" -m venv .venv
-  pip_quiet .venv/bin/pip install -q --upgrade "pip<24" "setuptools<58" wheel
+  # A requirement added or changed: a working 3.7 venv is brought up to date in place; only a missing or broken
+  # one is built again.
+  if [ -f .venv/.stamp ] && .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 7))' 2>/dev/null
+  then
+    log "updating .venv to the requirements"
+  else
+    log "building .venv with $py37"
+    rm -rf .venv
+    "$py37" -m venv .venv
+    pip_quiet .venv/bin/pip install -q --upgrade "pip<24" "setuptools<58" wheel
+  fi
   pip_quiet .venv/bin/pip install -q -r requirements.txt
   pip_quiet .venv/bin/pip install -q --no-deps -r requirements-odoo.txt
   .venv/bin/python scripts/prune_addons.py

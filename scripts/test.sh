@@ -6,6 +6,8 @@
 #                    fresh venv and a new database (scripts/wheel.sh); their logs are checked
 #   3. inbound       the inbound SMTP server of forwarding accounts, as a process, over real SMTP
 #   4. faults        real processes killed, run side by side, or losing Dovecot, PostgreSQL (a private cluster)
+#   4b. queue        the job queue (queue_job + postcenter_email_queue): two Odoo servers behind a balancer and
+#                    queue_job's runner fetch 20 accounts; the same results as the sequential scheduled action
 #   5. odoo          pytest-odoo: models, wizards, fetching, options, forwarding, security, translations;
 #                    OAuth sign-in against a local authorization server (.venv-oauth), Dovecot's oauth2 passdb
 #   6. browser       headless Chromium drives a running Odoo: the "Add account" wizard (also "Sign in with
@@ -46,6 +48,9 @@ run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/in
 step "faults (real Odoo processes killed, side by side, losing their IMAP server or database)"
 run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/faults.xml" tests/faults
 
+step "job queue (queue_job's runner, two Odoo servers on one database, real Dovecot and SMTP)"
+run .venv/bin/pytest -p no:odoo -p no:cacheprovider -q --junitxml="$ART/junit/queue.xml" tests/queue
+
 step "odoo tests (pytest-odoo, real Dovecot)"
 cat > "$ART/odoo-test.conf" <<CONF
 [options]
@@ -62,5 +67,5 @@ POSTCENTER_E2E_DB="${DB}_e2e" run .venv-browser/bin/pytest -p no:cacheprovider -
 
 echo
 if [ $status -eq 0 ]; then echo "all test suites passed"; else printf 'SOME TESTS FAILED, in:%b\n' "$failed_steps"; fi
-python3 scripts/summarize_junit.py "$ART/junit" services services-py3 packaging inbound faults odoo browser
+python3 scripts/summarize_junit.py "$ART/junit" services services-py3 packaging inbound faults queue odoo browser
 exit $status

@@ -57,13 +57,18 @@ class PostcenterEmailAccount(models.Model):
         forwarding ``addresses`` in a transaction of its own, committed on return, while this cursor holds the
         locks of its conversation and customer (taken before that transaction starts, so that two emails of one
         conversation or one new customer, arriving at the same moment, make one ticket and one customer).
-        Returns the ids of the tickets it went to."""
+        Returns the ids of the tickets it went to. Its notification emails (agents' copies, automatic replies)
+        leave once it is committed, as an IMAP batch's do (``_send_notifications``)."""
         accounts = self._forwarding_accounts(addresses)
         if not accounts:
             return []
         self.env['postcenter.email.receipt']._lock_conversations(accounts, [raw])
+        notified = []
         with self._own_env() as env:
-            return self.with_env(env)._receive_forwarded(addresses, raw).mapped('ticket_id').ids
+            tickets = self.with_env(env).with_context(postcenter_notify_later=notified)._receive_forwarded(
+                addresses, raw).mapped('ticket_id').ids
+        self._send_notifications(notified)
+        return tickets
 
     @api.model
     def _receive_forwarded(self, addresses, raw):

@@ -208,10 +208,17 @@ class PostcenterEmailAccount(models.Model):
         One account's failure never stops the others."""
         self.env.cr.execute(DUE_FOR_FETCH, (now or fields.Datetime.now(),))
         for account in self.browse([row[0] for row in self.env.cr.fetchall()]):
-            try:
-                account._fetch_imap(now=now)
-            except Exception:
-                _logger.exception('Fetching email account %s failed unexpectedly', account.id)
+            account._fetch_scheduled(now=now)
+
+    @api.multi
+    def _fetch_scheduled(self, now=None):
+        """The scheduled fetch of one due account: fetched here and now, an unexpected failure only logged so the
+        next account goes on (with the job queue installed, postcenter_email_queue enqueues it instead)."""
+        self.ensure_one()
+        try:
+            self._fetch_imap(now=now)
+        except Exception:
+            _logger.exception('Fetching email account %s failed unexpectedly', self.id)
 
     @api.multi
     def _fetch_imap(self, now=None):
@@ -377,14 +384,21 @@ class PostcenterEmailAccount(models.Model):
 
     @api.model
     def _send_notifications(self, message_ids):
-        """Send the notification emails of the committed messages ``message_ids`` still queued, together (one SMTP
-        connection per mail server, each email exactly once: ``mail.mail.send``). If this process stops first, or
-        the sending fails unexpectedly, they stay queued for Odoo's mail queue and the fetch goes on."""
+        """Send the notification emails (agents' copies, automatic replies) of the committed messages
+        ``message_ids`` still queued, together, once their batch is committed. If this process stops first, or the
+        sending fails unexpectedly, they stay queued for Odoo's mail queue and the fetch goes on (with the job
+        queue installed, postcenter_email_queue sends them in a job instead)."""
         if not message_ids:
             return
         try:
-            with self._own_env() as env:
-                env['mail.mail'].sudo().search([('mail_message_id', 'in', message_ids),
-                                                ('state', '=', 'outgoing')]).send()
+            self._send_queued_emails(message_ids)
         except Exception:
             _logger.exception('Email account %s: the emails of a fetched batch are left to the mail queue', self.id)
+
+    @api.model
+    def _send_queued_emails(self, message_ids):
+        """Send the queued emails of the committed messages ``message_ids`` on a cursor of our own (one SMTP
+        connection per mail server, each email exactly once: ``mail.mail.send``)."""
+        with self._own_env() as env:
+            env['mail.mail'].sudo().search([('mail_message_id', 'in', message_ids),
+                                            ('state', '=', 'outgoing')]).send()

@@ -94,9 +94,9 @@ class ResPartner(models.Model):
         """An email received on an Email-channel ticket is for the agents: of its followers, only internal users
         are sent a copy. The customer and other outside followers receive only what agents and automatic replies
         send them, never someone else's email (a colleague's, a second contact's). Any other message, and any
-        email on other records, is notified as Odoo does. Inside an IMAP fetch's batch (``postcenter_notify_later``,
-        a list) the emails are queued and the message noted in that list: the batch sends them all, on one SMTP
-        connection, once it is committed (``postcenter.email.account._send_notifications``)."""
+        email on other records, is notified as Odoo does. Inside an IMAP fetch's batch or a forwarded email's
+        transaction (``postcenter_notify_later``, a list) the emails are queued and the message noted in that list:
+        they all leave together once it is committed (``postcenter.email.account._send_notifications``)."""
         if self and message.message_type == 'email' and message.model == 'helpdesk.ticket' and message.res_id and \
                 self.env['helpdesk.ticket'].sudo().browse(message.res_id).email_account_id:
             self = self.filtered(lambda partner: any(not user.share for user in partner.user_ids))

@@ -1,0 +1,2 @@
+from . import postcenter_email_account
+from . import queue_job
