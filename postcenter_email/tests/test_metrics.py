@@ -5,6 +5,7 @@ import datetime
 import email.utils
 import importlib.util
 import os
+import re
 import statistics
 
 import pytz
@@ -329,3 +330,61 @@ class TestDashboard(MetricsCase):
             self.assertEqual(self.env['helpdesk.ticket'].sudo(leader).search(action['domain']).ids, reopened.ids)
         with self.assertRaises(AccessError):
             self.account.sudo(self.agent).read(['dashboard_open_count'])
+
+
+class TestPivotExport(MetricsCase):
+    """The pivot's figures go to a spreadsheet through Odoo's own export (``/web/pivot/export_xls``)."""
+
+    def test_the_median_and_the_share_within_the_sla_reach_the_spreadsheet(self):
+        import json
+
+        import xlrd
+        from werkzeug.test import Client
+        from werkzeug.wrappers import BaseResponse
+
+        import odoo.http
+        self.weekend(), self.reopened(), self.answered_late()
+        other = self.env['postcenter.email.account'].create({
+            'name': 'Ventas', 'email': 'ventas@example.com', 'connection_type': 'forward', 'sla_time': 1,
+            'sla_unit': 'hours'})
+        self.account = other
+        self.write_in(santiago(2026, 3, 9, 9), subject='Otra cuenta')
+        self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Marta Exporta', 'login': 'pc_export', 'password': 'exporta-1234',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_manager').id])]})
+        self.cr.commit()
+        measures = ['ticket_count', 'first_response_median', 'sla_within']
+        # what the pivot asks for: the rows' groups and the total, with its measures
+        groups = self.env['postcenter.email.report'].read_group([], ['email_account_id'] + measures,
+                                                               ['email_account_id'], lazy=False)
+        [total] = self.env['postcenter.email.report'].read_group([], measures, [], lazy=False)
+        labels = self.env['postcenter.email.report'].fields_get(measures)
+        table = {
+            'title': 'Email Service', 'nbr_measures': len(measures),
+            'headers': [[{'title': 'Total', 'width': len(measures), 'height': 1, 'expanded': True}]],
+            'measure_row': [{'measure': labels[name]['string'], 'is_bold': False} for name in measures],
+            'rows': [{'title': 'Total', 'indent': 0, 'values': [{'value': total[name] or 0} for name in measures]}] +
+                    [{'title': group['email_account_id'][1], 'indent': 1,
+                      'values': [{'value': group[name] or 0} for name in measures]} for group in groups],
+        }
+        client = Client(odoo.http.root, BaseResponse)
+        remote = {'REMOTE_ADDR': '127.0.0.1'}
+        login = client.post('/web/session/authenticate', content_type='application/json', environ_base=remote,
+                            data=json.dumps({
+            'jsonrpc': '2.0', 'params': {'db': self.cr.dbname, 'login': 'pc_export', 'password': 'exporta-1234'}}))
+        self.assertEqual(json.loads(login.data.decode()).get('result', {}).get('username'), 'pc_export', login.data)
+        page = client.get('/web', environ_base=remote).data.decode()
+        csrf = re.search(r'csrf_token: "([0-9a-f]+o[0-9]*)"', page).group(1)  # as the web client sends it
+        response = client.post('/web/pivot/export_xls', environ_base=remote,
+                               data={'data': json.dumps(table), 'token': 'x', 'csrf_token': csrf})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers['Content-Type'], 'application/vnd.ms-excel')
+        sheet = xlrd.open_workbook(file_contents=response.data).sheet_by_index(0)
+        cells = {sheet.cell_value(row, 0).strip(): sheet.row_values(row)[1:] for row in range(2, sheet.nrows)}
+        self.assertEqual([sheet.cell_value(1, column) for column in (1, 2, 3)],
+                         ['Tickets', 'First Response, Median (h)', '% Within SLA'])
+        self.assertEqual(cells['Soporte'][0], 3)
+        self.assertAlmostEqual(cells['Soporte'][1], 26.0)  # the median of 66.5, 1 and 26 hours
+        self.assertAlmostEqual(cells['Soporte'][2], 100.0 / 3)
+        self.assertEqual(cells['Ventas'], [1, 0, 0])  # not answered yet, not late yet (its moment is frozen)
+        self.assertEqual(cells['Total'][0], 4)
