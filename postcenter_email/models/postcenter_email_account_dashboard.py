@@ -90,8 +90,9 @@ class PostcenterEmailAccount(models.Model):
         if figure not in titles:
             raise UserError(_('This figure of the dashboard does not exist.'))
         action = self.env.ref('helpdesk_mgmt.helpdesk_ticket_action').read()[0]
+        title = '%s: %s' % (self.name, titles[figure])
         action.update({
-            'name': '%s: %s' % (self.name, titles[figure]),
+            'name': title, 'display_name': title,
             'domain': [('email_account_id', '=', self.id)] + self._dashboard_domains(fields.Datetime.now())[figure] +
             self._dashboard_scope(),
             'context': {},
