@@ -2,7 +2,8 @@
 # `make bench`: IMAP ingestion speed of postcenter_email against Odoo's stock fetchmail (the plain mix, the
 # helpdesk mix with a real outgoing SMTP server, the helpdesk mix behind a 30 ms round-trip proxy), then the
 # inbound SMTP server's throughput (2000 messages over 4 connections, DATA to ticket committed), then
-# the due-only SLA and auto-close scheduled actions against a full scan (100000 tickets, 1000 due).
+# the due-only SLA and auto-close scheduled actions against a full scan (100000 tickets, 1000 due), then the
+# Email Service report over stored metrics against the same figures from the chatter (100000 tickets).
 # Builds its own databases and Dovecot, prints the figures, writes test-artifacts/bench/*.json.
 # Options go to bench/bench_imap.py: --messages N (2000), --large N (10000; 0 skips),
 # --stock-large, --batch-size N, --keep, --desk-messages N (2000), --slow-messages N (500), --rtt-ms MS (30).
@@ -14,3 +15,4 @@ export ODOO_PRELOAD_ADDONS=no
 "$ROOT/.venv/bin/python" "$ROOT/bench/bench_imap.py" "$@"
 "$ROOT/.venv/bin/python" "$ROOT/bench/bench_smtp.py"
 "$ROOT/.venv/bin/python" "$ROOT/bench/bench_deadlines.py"
+"$ROOT/.venv/bin/python" "$ROOT/bench/bench_report.py"
