@@ -85,9 +85,9 @@ PLAN = """
            (%(agents)s::int[])[1 + g %% %(nagents)s] AS user_id,
            (%(agent_partners)s::int[])[1 + g %% %(nagents)s] AS agent_partner_id,
            (%(partners)s::int[])[1 + g %% %(npartners)s] AS partner_id,
-           %(now)s::timestamp - make_interval(secs => (g * 7919) %% (90 * 86400) + 3 * 86400) AS received,
+           %(now)s::timestamp - make_interval(secs => (g::bigint * 7919) %% (90 * 86400) + 3 * 86400) AS received,
            g %% 10 <> 0 AS answered, g %% 10 <> 0 AND g %% 2 = 0 AS closed,
-           (g * 104729) %% (48 * 3600) + 60 AS wait
+           ((g::bigint * 104729) %% (48 * 3600) + 60)::int AS wait
       FROM generate_series(1, %(count)s) AS g
 """
 
@@ -133,8 +133,8 @@ CHATTER = [
                                  write_uid, write_date, message_id)
        SELECT 'helpdesk.ticket', p.ticket_id, 'notification', %(note)s, p.agent_partner_id,
               p.received + make_interval(secs => p.wait + 3600), %(uid)s,
-              p.received + make_interval(secs => p.wait + 3600), %(uid)s, p.received + make_interval(secs => p.wait + 3600),
-              '<bench-report-close-' || p.g || '@bench.example>'
+              p.received + make_interval(secs => p.wait + 3600), %(uid)s,
+              p.received + make_interval(secs => p.wait + 3600), '<bench-report-close-' || p.g || '@bench.example>'
          FROM bench_plan p WHERE p.closed""",
     """INSERT INTO mail_tracking_value (field, field_desc, field_type, old_value_integer, new_value_integer,
                                         mail_message_id, create_uid, create_date, write_uid, write_date)
@@ -316,8 +316,8 @@ def main():
             bench_imap.drop_database(DB)
     agree = same(report_cells, chatter_cells)
     lines = ['Email Service report, %d Email-channel tickets (same database, same process)' % args.tickets,
-             '  report (pivot 4 read_group, graph 1, dashboard of %d accounts) %8.3f s' % (len(dashboard),
-                                                                                       report_seconds),
+             '  report (pivot 4 read_group, graph 1, dashboard of %d accounts) %8.3f s' % (
+                 len(dashboard), report_seconds),
              '  from the chatter (ORM, replayed in Python)                %8.3f s   ratio %7.1fx' % (
                  chatter_seconds, chatter_seconds / report_seconds),
              '  same figures: %s (%d pivot cells: tickets, median and average first response, %% within SLA, late '

@@ -20,15 +20,15 @@ class PostcenterEmailReport(models.Model):
     _rec_name = 'ticket_id'
     _order = 'first_customer_email_date desc'
 
-    ticket_id = fields.Many2one('helpdesk.ticket', string='Ticket', readonly=True)
+    ticket_id = fields.Many2one('helpdesk.ticket', readonly=True)
     first_customer_email_date = fields.Datetime(string='Received On', readonly=True)
-    email_account_id = fields.Many2one('postcenter.email.account', string='Email Account', readonly=True)
-    team_id = fields.Many2one('helpdesk.ticket.team', string='Team', readonly=True)
+    email_account_id = fields.Many2one('postcenter.email.account', readonly=True)
+    team_id = fields.Many2one('helpdesk.ticket.team', readonly=True)
     user_id = fields.Many2one('res.users', string='Agent', readonly=True)
-    channel_id = fields.Many2one('helpdesk.ticket.channel', string='Channel', readonly=True)
-    company_id = fields.Many2one('res.company', string='Company', readonly=True)
+    channel_id = fields.Many2one('helpdesk.ticket.channel', readonly=True)
+    company_id = fields.Many2one('res.company', readonly=True)
     partner_id = fields.Many2one('res.partner', string='Customer', readonly=True)
-    stage_id = fields.Many2one('helpdesk.ticket.stage', string='Stage', readonly=True)
+    stage_id = fields.Many2one('helpdesk.ticket.stage', readonly=True)
     closed = fields.Boolean(readonly=True)
     is_important = fields.Boolean(string='Important', readonly=True)
     is_late = fields.Boolean(string='Late Now', readonly=True)

@@ -1,18 +1,29 @@
 """Service metrics and the Email Service report: exact figures on hand-built conversations with the clock frozen,
 the backfill from the chatter against the live metrics, who sees the report, the account dashboard and the
 pivot's export."""
+# The export test commits Odoo's test cursor (a savepoint in test mode), so that the HTTP request sees its data.
+# pylint: disable=invalid-commit
 import datetime
 import email.utils
 import importlib.util
+import json
 import os
 import re
 import statistics
+from unittest import mock
 
 import pytz
+import xlrd
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from lxml import etree
+from werkzeug.test import Client
+from werkzeug.wrappers import BaseResponse
 
+import odoo.http
 from odoo import fields
 from odoo.exceptions import AccessError
+from odoo.tools.safe_eval import safe_eval
 
 from ..services import metrics
 from .common import ChannelCase, make_email, reply_to
@@ -180,7 +191,6 @@ class TestMetrics(MetricsCase):
         def counting(cr, query, params=None, log_exceptions=None):
             statements.append(query)
             return execute(cr, query, params)
-        from unittest import mock
         with mock.patch.object(type(self.env.cr), 'execute', counting):
             count = self.env['helpdesk.ticket']._postcenter_backfill_metrics(batch_size=2)
         self.assertGreaterEqual(count, 5)
@@ -223,10 +233,7 @@ class TestReport(MetricsCase):
 
     def test_filters_of_the_search_view(self):
         """The domains the search view's filters give, evaluated as the web client does, on a day just after."""
-        from odoo.tools.safe_eval import safe_eval
-        from dateutil.relativedelta import relativedelta
         view = self.env.ref('postcenter_email.view_postcenter_email_report_search')
-        from lxml import etree
         filters = {node.get('name'): node.get('domain') for node in etree.fromstring(view.arch).iter('filter')}
         today = datetime.date(2026, 3, 12)  # a Thursday
         context = {'context_today': lambda: today, 'relativedelta': relativedelta, 'datetime': datetime}
@@ -271,7 +278,6 @@ class TestReport(MetricsCase):
         def recording(cr, query, params=None, log_exceptions=None):
             queries.append(query)
             return execute(cr, query, params)
-        from unittest import mock
         with mock.patch.object(type(self.env.cr), 'execute', recording):
             self.Report.read_group([], ['email_account_id', 'first_response_median', 'sla_within'],
                                    ['email_account_id'])
@@ -336,13 +342,6 @@ class TestPivotExport(MetricsCase):
     """The pivot's figures go to a spreadsheet through Odoo's own export (``/web/pivot/export_xls``)."""
 
     def test_the_median_and_the_share_within_the_sla_reach_the_spreadsheet(self):
-        import json
-
-        import xlrd
-        from werkzeug.test import Client
-        from werkzeug.wrappers import BaseResponse
-
-        import odoo.http
         self.weekend(), self.reopened(), self.answered_late()
         other = self.env['postcenter.email.account'].create({
             'name': 'Ventas', 'email': 'ventas@example.com', 'connection_type': 'forward', 'sla_time': 1,
@@ -355,23 +354,23 @@ class TestPivotExport(MetricsCase):
         self.cr.commit()
         measures = ['ticket_count', 'first_response_median', 'sla_within']
         # what the pivot asks for: the rows' groups and the total, with its measures
-        groups = self.env['postcenter.email.report'].read_group([], ['email_account_id'] + measures,
-                                                               ['email_account_id'], lazy=False)
+        groups = self.env['postcenter.email.report'].read_group(
+            [], ['email_account_id'] + measures, ['email_account_id'], lazy=False)
         [total] = self.env['postcenter.email.report'].read_group([], measures, [], lazy=False)
         labels = self.env['postcenter.email.report'].fields_get(measures)
         table = {
             'title': 'Email Service', 'nbr_measures': len(measures),
             'headers': [[{'title': 'Total', 'width': len(measures), 'height': 1, 'expanded': True}]],
             'measure_row': [{'measure': labels[name]['string'], 'is_bold': False} for name in measures],
-            'rows': [{'title': 'Total', 'indent': 0, 'values': [{'value': total[name] or 0} for name in measures]}] +
-                    [{'title': group['email_account_id'][1], 'indent': 1,
-                      'values': [{'value': group[name] or 0} for name in measures]} for group in groups],
+            'rows': [{'title': 'Total', 'indent': 0, 'values': [{'value': total[name] or 0} for name in measures]}] + [
+                {'title': group['email_account_id'][1], 'indent': 1,
+                 'values': [{'value': group[name] or 0} for name in measures]} for group in groups],
         }
         client = Client(odoo.http.root, BaseResponse)
         remote = {'REMOTE_ADDR': '127.0.0.1'}
+        credentials = {'db': self.cr.dbname, 'login': 'pc_export', 'password': 'exporta-1234'}
         login = client.post('/web/session/authenticate', content_type='application/json', environ_base=remote,
-                            data=json.dumps({
-            'jsonrpc': '2.0', 'params': {'db': self.cr.dbname, 'login': 'pc_export', 'password': 'exporta-1234'}}))
+                            data=json.dumps({'jsonrpc': '2.0', 'params': credentials}))
         self.assertEqual(json.loads(login.data.decode()).get('result', {}).get('username'), 'pc_export', login.data)
         page = client.get('/web', environ_base=remote).data.decode()
         csrf = re.search(r'csrf_token: "([0-9a-f]+o[0-9]*)"', page).group(1)  # as the web client sends it
