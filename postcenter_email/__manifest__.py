@@ -1,7 +1,7 @@
 {
     'name': 'PostCenter Email Channel',
     'summary': 'Company mailboxes as a helpdesk Email channel: IMAP or forwarding accounts',
-    'version': '11.0.1.0.0',
+    'version': '11.0.1.1.0',
     'category': 'After-Sales',
     'license': 'AGPL-3',
     'author': 'PostCenter',
@@ -25,5 +25,6 @@
         'views/postcenter_email_account_views.xml',
         'views/helpdesk_ticket_views.xml',
         'views/postcenter_email_menus.xml',
+        'report/postcenter_email_report_views.xml',
     ],
 }

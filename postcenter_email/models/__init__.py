@@ -6,12 +6,14 @@ from . import postcenter_email_account_forwarding
 from . import postcenter_email_account_sending
 from . import postcenter_email_account_service
 from . import postcenter_email_account_oauth
+from . import postcenter_email_account_dashboard
 from . import ir_mail_server
 from . import postcenter_email_folder
 from . import postcenter_email_receipt
 from . import postcenter_email_failed
 from . import helpdesk_ticket
 from . import helpdesk_ticket_service_times
+from . import helpdesk_ticket_metrics
 from . import res_partner
 from . import mail_thread
 from . import mail_mail

@@ -120,11 +120,17 @@ class HelpdeskTicket(models.Model):
                                    ORDER BY sla_deadline LIMIT %s FOR UPDATE SKIP LOCKED)
                     RETURNING id""", (now, batch_size))
                 done = env.cr.rowcount
+                env['helpdesk.ticket'].browse([row[0] for row in env.cr.fetchall()])._postcenter_became_late()
             marked += done
             if done < batch_size:
                 break
         self.invalidate_cache(['is_late'])
         return marked
+
+    @api.multi
+    def _postcenter_became_late(self):
+        """These tickets were just marked late (their response deadline passed): a hook for the service
+        metrics."""
 
     @api.model
     def _cron_autoclose(self, now=None, batch_size=None):

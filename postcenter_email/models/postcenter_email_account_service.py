@@ -5,6 +5,8 @@ team is available right now."""
 
 import datetime
 
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -67,14 +69,27 @@ class PostcenterEmailAccount(models.Model):
     def _is_out_of_hours(self, now):
         """Whether ``now`` (UTC) is outside the account's working hours: the attendances and public holidays
         of its schedule, in the schedule's time zone. Without a schedule, never."""
+        moment = fields.Datetime.from_string(now)
+        intervals = self._working_intervals(moment, moment + datetime.timedelta(minutes=1))
+        return intervals is not None and not schedule.is_working_time(intervals, moment)
+
+    @api.multi
+    def _working_intervals(self, start, end):
+        """The working intervals (``(start, end)`` pairs in UTC) of the account's schedule from ``start`` to
+        ``end`` (datetimes, UTC), at least: its attendances minus its public holidays, read in the schedule's time
+        zone. ``None`` when the account has no schedule."""
         self.ensure_one()
         calendar = self.sudo().resource_calendar_id
         if not calendar:
-            return False
-        moment = fields.Datetime.from_string(now)
-        days = calendar.with_context(tz=calendar.tz or 'UTC')._iter_work_intervals(
-            moment, moment + datetime.timedelta(minutes=1), None, compute_leaves=True)
-        return not schedule.is_working_time([(start, end) for day in days for start, end, _data in day], moment)
+            return None
+        # from the start of ``start``'s day in the schedule's zone: Odoo 11 steps from ``start`` a day at a time
+        # and would leave out the last day when the span ends earlier in its day than it starts
+        zone = pytz.timezone(calendar.tz or 'UTC')
+        local = pytz.utc.localize(start).astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = zone.normalize(local).astimezone(pytz.utc).replace(tzinfo=None)
+        days = calendar.with_context(tz=zone.zone)._iter_work_intervals(min(midnight, start), end, None,
+                                                                        compute_leaves=True)
+        return [(begin, finish) for day in days for begin, finish, _data in day]
 
     @api.multi
     def _team_agents(self):

@@ -50,7 +50,14 @@ var AccountListController = ListController.extend({
     renderButtons: function () {
         this._super.apply(this, arguments);
         if (this.$buttons) {
+            var self = this;
             this.$buttons.find('.o_list_button_add').text(_t('Add account'));
+            $('<button type="button" class="btn btn-sm btn-default o_postcenter_dashboard_button"/>')
+                .text(_t('Dashboard'))
+                .on('click', function () {
+                    self.do_action('postcenter_email.action_postcenter_email_dashboard');
+                })
+                .appendTo(this.$buttons);
         }
     },
     _onCreateRecord: function (event) {

@@ -1,0 +1,1 @@
+from . import postcenter_email_report
