@@ -9,7 +9,7 @@ ADDON = os.path.join(os.path.dirname(__file__), '..', '..', 'postcenter_email')
 ODOO_PROVIDES = {'odoo', 'psycopg2', 'pytz', 'lxml', 'dateutil', 'babel', 'werkzeug', 'jinja2',
                  'PIL', 'passlib', 'html2text', 'docutils', 'decorator', 'mock', 'psutil', 'reportlab', 'yaml'}
 # used by the addon's tests only (the test run installs them)
-TEST_ONLY = {'freezegun'}
+TEST_ONLY = {'freezegun', 'xlrd'}  # xlrd reads back the spreadsheet of the pivot's export
 
 
 def manifest():
