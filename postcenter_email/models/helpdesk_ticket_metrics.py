@@ -52,6 +52,21 @@ class HelpdeskTicket(models.Model):
         help='Seconds spent late, from each response deadline to the answer or close that ended the wait (a wait '
              'still open is counted when it ends).')
 
+    # -- The same durations in hours, for the ticket's form (shown as hours:minutes) -----------------------------
+    first_response_hours = fields.Float(string='First Response (h)', compute='_compute_service_hours')
+    first_response_work_hours = fields.Float(string='First Response in Working Hours (h)',
+                                             compute='_compute_service_hours')
+    time_to_close_hours = fields.Float(string='Time to Close (h)', compute='_compute_service_hours')
+    late_hours = fields.Float(string='Time Spent Late (h)', compute='_compute_service_hours')
+
+    @api.depends('first_response_time', 'first_response_work_time', 'time_to_close', 'late_time')
+    def _compute_service_hours(self):
+        for ticket in self:
+            ticket.first_response_hours = (ticket.first_response_time or 0) / 3600.0
+            ticket.first_response_work_hours = (ticket.first_response_work_time or 0) / 3600.0
+            ticket.time_to_close_hours = (ticket.time_to_close or 0) / 3600.0
+            ticket.late_hours = (ticket.late_time or 0) / 3600.0
+
     @api.model_cr
     def init(self):
         """The report's and the dashboard's look-up: an account's tickets by the day they came in."""

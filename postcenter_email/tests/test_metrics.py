@@ -122,6 +122,16 @@ class TestMetrics(MetricsCase):
             'late_time': 42 * HOUR + 1800,  # from Saturday 16:00 (not when the scheduled action noticed)
         })
 
+    def test_the_tickets_form_shows_the_durations_in_hours(self):
+        ticket = self.weekend()
+        self.assertEqual((ticket.first_response_hours, ticket.first_response_work_hours, ticket.late_hours,
+                          ticket.time_to_close_hours), (66.5, 3.5, 42.5, 0.0))
+        form = self.env['helpdesk.ticket'].fields_view_get(view_type='form')
+        page = etree.fromstring(form['arch']).xpath("//page[@name='postcenter_service']")
+        self.assertEqual(len(page), 1)
+        self.assertEqual(page[0].xpath(".//field[@name='first_response_hours']/@widget"), ['float_time'])
+        self.assertIn("email_account_id", page[0].get('modifiers'))  # hidden on tickets of other channels
+
     def test_a_reopened_ticket(self):
         ticket = self.reopened()
         self.assertEqual(self.values(ticket), {
