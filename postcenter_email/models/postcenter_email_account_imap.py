@@ -318,12 +318,11 @@ class PostcenterEmailAccount(models.Model):
             lock_env['postcenter.email.receipt']._lock_conversations(self.with_env(lock_env),
                                                                      [raw for _uid, raw in messages])
             self._check_fetch_lock(env.cr)
-            customers = env['res.partner']._postcenter_known_customers(
-                [rfc822.sender(rfc822.load(raw, headers_only=True))[1] for _uid, raw in messages])
-            account = self.with_env(env).with_context(postcenter_notify_later=notified, postcenter_customers=customers,
-                                                      postcenter_settings={})
             folder = env['postcenter.email.folder'].browse(folder_id)
             last_uid = int(folder[mark] or 0)
+            account = self.with_env(env).with_context(postcenter_notify_later=notified, postcenter_settings={})
+            account = account.with_context(postcenter_customers=account._batch_customers(
+                [raw for uid, raw in messages if uid > last_uid]))
             for uid, raw in messages:
                 if uid > last_uid:
                     account._receive(raw)
@@ -335,6 +334,18 @@ class PostcenterEmailAccount(models.Model):
                 folder.write(values)
         self._send_notifications(notified)
         return done
+
+    @api.multi
+    def _batch_customers(self, raws):
+        """The customers of a batch's emails ``raws``, looked up at once, and those that storing them will create,
+        created at once (``_postcenter_known_customers``, ``_postcenter_create_customers``): the batch's context
+        ``postcenter_customers``."""
+        messages = [(rfc822.load(raw, headers_only=True), raw) for raw in raws]
+        Partner = self.env['res.partner']
+        customers = Partner._postcenter_known_customers([rfc822.sender(message)[1] for message, _raw in messages])
+        customers.update(Partner._postcenter_create_customers(
+            self.env['postcenter.email.receipt']._customers_to_create(self, messages, customers)))
+        return customers
 
     @api.multi
     def _check_fetch_lock(self, cr):

@@ -81,6 +81,38 @@ class PostcenterEmailReceipt(models.Model):
                                 'ORDER BY 1) AS keys', (sorted(keys),))
 
     @api.model
+    def _customers_to_create(self, account, messages, known):
+        """``[(name, address)]`` of the senders that storing ``messages`` (``[(headers, raw)]``, in order) will make
+        customers: emails not received before, that are not a validation, one of our own emails, a bounce, from a
+        blocked sender or from a contact form (whose customer is in the body), from an address no partner has
+        (``known``: ``res.partner._postcenter_known_customers``). A batch creates them at once; whatever this leaves
+        out, its email creates when it is stored, as before."""
+        keys = [rfc822.message_key(message, raw) for message, raw in messages]
+        seen = self._keys_seen(account, keys)
+        rules = self._rules(account)
+        senders = []
+        for (message, _raw), key in zip(messages, keys):
+            name, address = rfc822.sender(message)
+            if not address or address.lower() in known or key in seen or \
+                    rfc822.header_text(message, 'X-Postcenter-Validation') or address in rules.contact_forms or \
+                    blocklist.is_blocked(address, rules.blocklist) or automatic.is_bounce(message):
+                continue
+            senders.append((name, address))
+        return senders
+
+    @api.model
+    def _keys_seen(self, account, keys):
+        """The Message-IDs among ``keys`` that ``account`` received before, or that are of a message this database
+        holds (one of its own emails, or one received by another account)."""
+        if not keys:
+            return set()
+        self.env.cr.execute("""
+            SELECT message_key FROM postcenter_email_receipt WHERE account_id = %s AND message_key IN %s
+             UNION
+            SELECT message_id FROM mail_message WHERE message_id IN %s""", (account.id, tuple(keys), tuple(keys)))
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    @api.model
     def _ingest(self, account, raw):
         """Apply one raw email to the helpdesk of ``account``; return its receipt (empty if a duplicate)."""
         with timing.phase('ticket'):

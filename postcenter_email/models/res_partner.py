@@ -32,13 +32,32 @@ class ResPartner(models.Model):
         row = self.env.cr.fetchone()
         if row:
             return self.browse(row[0])
-        # No "created" note, no followers, no generated avatar (install_mode): the web client shows its
-        # placeholder picture, and drawing one costs more than the rest of the ticket.
-        partner = self.with_context(tracking_disable=True, install_mode=True).create(
-            {'name': name or address, 'email': address})
+        partner = self._postcenter_new_customer(name, address)
         if known is not None:
             known[key] = (partner.id, False)
         return partner
+
+    @api.model
+    def _postcenter_new_customer(self, name, address):
+        """Create the customer ``address``. No "created" note, no followers, no generated avatar (install_mode):
+        the web client shows its placeholder picture, and drawing one costs more than the rest of the ticket."""
+        values = {'name': name or address, 'email': address}
+        return self.with_context(tracking_disable=True, install_mode=True).create(values)
+
+    @api.model
+    def _postcenter_create_customers(self, senders):
+        """Create the customers of a fetched batch together: ``senders`` is ``[(name, address)]`` of addresses no
+        active partner has (the first name of an address is kept, as when each email creates its own). Their stored
+        fields (display name, commercial partner, share...) are computed once for all of them rather than after
+        each create, with nothing read in between. Returns ``{lower address: (partner id, False)}``, the form of
+        ``_postcenter_known_customers``."""
+        created = {}
+        with self.env.norecompute():
+            for name, address in senders:
+                if address.lower() not in created:
+                    created[address.lower()] = self._postcenter_new_customer(name, address).id
+        self.recompute()
+        return {key: (partner_id, False) for key, partner_id in created.items()}
 
     @api.model
     def _postcenter_known_customers(self, addresses):

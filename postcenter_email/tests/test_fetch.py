@@ -69,14 +69,48 @@ class TestNewMail(IngestCase):
         self.assertEqual(tickets[:2].mapped('partner_id'), rosa)
         self.assertEqual(tickets[2].partner_id, agent.partner_id)
 
-    def test_a_customer_created_by_an_email_that_failed_is_created_again_for_the_next(self):
+    def test_the_next_email_of_a_customer_whose_first_email_failed_has_its_customer(self):
         self.mailbox.append(make_email(subject='rompe', sender='Rosa Díaz <rosa@nueva.cl>'),
                             make_email(subject='tres', sender='rosa@nueva.cl'))
         with opening_fails(self.env, 'rompe', ValueError('something unexpected')):
             self.fetch()
         self.assertEqual(self.tickets().mapped('name'), ['tres'])
         self.assertEqual(self.tickets().partner_id.email, 'rosa@nueva.cl')
+        self.assertEqual(self.env['res.partner'].search_count([('email', '=ilike', 'rosa@nueva.cl')]), 1)
         self.assertEqual(len(self.account.failed_ids), 1)
+
+    def test_a_batchs_new_customers_are_created_together_and_only_for_tickets(self):
+        """The customers of a batch are created at once, with the same stored fields as one created alone; a
+        blocked sender, a bounce and an email received before create nobody."""
+        self.account.blocked_senders = 'spam@promo.com'
+        alone = self.env['res.partner']._postcenter_new_customer('Solo Uno', 'solo@uno.cl')
+        earlier = make_email(subject='antes', sender='Vieja <vieja@antes.cl>')
+        self.mailbox.append(earlier)
+        self.fetch()
+        self.env['res.partner'].search([('email', '=', 'vieja@antes.cl')]).unlink()
+        self.mailbox.append(make_email(subject='uno', sender='Rosa Díaz <rosa@nueva.cl>'),
+                            make_email(subject='dos', sender='Luis Soto <luis@nuevo.cl>'),
+                            make_email(subject='tres', sender='ROSA@nueva.cl'),
+                            make_email(subject='oferta', sender='spam@promo.com'),
+                            make_email(subject='Undelivered Mail', sender='MAILER-DAEMON@mx.cliente.cl'),
+                            earlier)
+        self.fetch()
+        Partner = self.env['res.partner']
+        for address in ('spam@promo.com', 'mailer-daemon@mx.cliente.cl', 'vieja@antes.cl'):
+            self.assertEqual(Partner.search_count([('email', '=ilike', address)]), 0, address)
+        created = Partner.search([('email', 'in', ['rosa@nueva.cl', 'luis@nuevo.cl'])], order='id')
+        self.assertEqual(created.mapped('name'), ['Rosa Díaz', 'Luis Soto'])
+        stored = ['display_name', 'commercial_partner_id', 'commercial_company_name', 'partner_share', 'active',
+                  'customer', 'lang', 'company_id', 'type']
+        reference = alone.read(stored)[0]
+        for partner in created:
+            values = partner.read(stored)[0]
+            self.assertEqual(values['display_name'], partner.name)
+            self.assertEqual(values['commercial_partner_id'][0], partner.id)
+            self.assertEqual({name: values[name] for name in stored[2:]},
+                             {name: reference[name] for name in stored[2:]})
+        self.assertEqual(self.tickets().filtered(lambda t: t.name in ('uno', 'tres')).mapped('partner_id'),
+                         created[0])
 
     def test_email_without_subject(self):
         message = make_email()
