@@ -11,7 +11,7 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..services import backoff, imap, progress, rfc822
+from ..services import backoff, imap, progress, rfc822, timing
 from ..services.exceptions import MailServerError
 from .postcenter_email_account import DUE_FOR_FETCH, FETCH_LOCK
 
@@ -340,11 +340,12 @@ class PostcenterEmailAccount(models.Model):
         """The customers of a batch's emails ``raws``, looked up at once, and those that storing them will create,
         created at once (``_postcenter_known_customers``, ``_postcenter_create_customers``): the batch's context
         ``postcenter_customers``."""
-        messages = [(rfc822.load(raw, headers_only=True), raw) for raw in raws]
-        Partner = self.env['res.partner']
-        customers = Partner._postcenter_known_customers([rfc822.sender(message)[1] for message, _raw in messages])
-        customers.update(Partner._postcenter_create_customers(
-            self.env['postcenter.email.receipt']._customers_to_create(self, messages, customers)))
+        with timing.phase('customer'):
+            messages = [(rfc822.load(raw, headers_only=True), raw) for raw in raws]
+            Partner = self.env['res.partner']
+            customers = Partner._postcenter_known_customers([rfc822.sender(message)[1] for message, _raw in messages])
+            customers.update(Partner._postcenter_create_customers(
+                self.env['postcenter.email.receipt']._customers_to_create(self, messages, customers)))
         return customers
 
     @api.multi
