@@ -5,7 +5,6 @@ import contextlib
 import email.utils
 import os
 import subprocess
-import time
 from email.message import EmailMessage
 
 import imapclient
@@ -15,6 +14,7 @@ import pytest
 from tests.support.dovecot import Dovecot
 from tests.support.odoo_db import copy_database, open_registry
 from tests.support.odoo_process import OdooProcess
+from tests.support.waiting import wait_until  # noqa: F401 (the suite's tests import it from here)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 TEMPLATE = os.environ.get('POSTCENTER_TEST_DB', 'postcenter_test')
@@ -163,18 +163,6 @@ def receipts(account_id, database=DB, host=None, port=None):
         return count
     finally:
         connection.close()
-
-
-def wait_until(condition, timeout=60, what='the condition'):
-    """Poll ``condition`` (a process getting somewhere), failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out waiting for %s' % what)
-        time.sleep(0.02)
 
 
 def fetch_lock_holders(account_id, database=DB, host=None, port=None):

@@ -7,13 +7,13 @@ import email.utils
 import os
 import shutil
 import subprocess
-import time
 from email.message import EmailMessage
 
 import imapclient
 import psycopg2
 import pytest
 
+from tests.support import waiting
 from tests.support.balancer import Balancer
 from tests.support.dovecot import Dovecot
 from tests.support.odoo_db import copy_database, open_registry
@@ -229,14 +229,7 @@ def query(database, sql, *params):
 
 def wait_until(condition, timeout=120, what='the condition'):
     """Poll ``condition`` (processes getting somewhere), failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out waiting for %s' % what)
-        time.sleep(0.1)
+    return waiting.wait_until(condition, timeout, what, interval=0.1)
 
 
 def results(database, account_ids):
