@@ -80,14 +80,15 @@ log = bench_imap.log
 # Database
 # ----------------------------------------------------------------------------
 
-def create_database():
+def create_database(db=DB, log_name='deadlines-initdb.log'):
+    """A new database ``db`` with postcenter_email and no demo data (Odoo's log in ``log_name``)."""
     started = time.perf_counter()
-    bench_imap.drop_database(DB)
-    with open(os.path.join(bench_imap.ARTIFACTS, 'deadlines-initdb.log'), 'w') as output:
-        subprocess.run([os.path.join(ROOT, 'scripts', 'odoo.sh'), '-d', DB, '-i', 'postcenter_email',
+    bench_imap.drop_database(db)
+    with open(os.path.join(bench_imap.ARTIFACTS, log_name), 'w') as output:
+        subprocess.run([os.path.join(ROOT, 'scripts', 'odoo.sh'), '-d', db, '-i', 'postcenter_email',
                         '--without-demo=all', '--stop-after-init', '--log-level=warn'],
                        check=True, stdout=output, stderr=subprocess.STDOUT)
-    log('database %s ready in %.0f s' % (DB, time.perf_counter() - started))
+    log('database %s ready in %.0f s' % (db, time.perf_counter() - started))
 
 
 def vacuum():

@@ -50,13 +50,7 @@ environment = bench_deadlines.environment
 
 
 def create_database():
-    started = time.perf_counter()
-    bench_imap.drop_database(DB)
-    with open(os.path.join(bench_imap.ARTIFACTS, 'report-initdb.log'), 'w') as output:
-        subprocess.run([os.path.join(ROOT, 'scripts', 'odoo.sh'), '-d', DB, '-i', 'postcenter_email',
-                        '--without-demo=all', '--stop-after-init', '--log-level=warn'],
-                       check=True, stdout=output, stderr=subprocess.STDOUT)
-    log('database %s ready in %.0f s' % (DB, time.perf_counter() - started))
+    bench_deadlines.create_database(DB, 'report-initdb.log')
 
 
 def create_desk(env):
