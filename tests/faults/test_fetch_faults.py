@@ -27,7 +27,7 @@ def test_fetch_killed_in_the_middle_of_a_first_fetch_resumes_where_it_stopped(ac
     first.kill()
     assert 3 * BATCH <= committed < len(subjects)
     assert committed % BATCH == 0, 'a batch is committed whole or not at all'
-    killed = account.dovecot.wait_sessions(account.login, sessions + 1)[sessions:]
+    killed = account.dovecot.wait_sessions(account.login, sessions + 1, timeout=60)[sessions:]
     assert len(killed) == 1 and killed[0]['reason'] != 'Logged out'  # cut: 'Connection closed' or '... reset ...'
     wait_until(lambda: not fetch_lock_holders(account.id), what='the killed process to let go of the fetch lock')
     found = outcome(account.id)
