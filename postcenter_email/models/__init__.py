@@ -23,3 +23,4 @@ from . import postcenter_email_autoreply_log
 from . import res_users
 from . import resource_calendar
 from . import mail_template
+from . import mail_message

@@ -7,6 +7,7 @@ import psycopg2
 from odoo import _, api, fields, models, tools
 
 from ..services import smtp, timing
+from . import rows
 
 _logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -30,6 +31,38 @@ class MailMail(models.Model):
     postcenter_failure_told = fields.Boolean(
         string='Managers Told of the Failure', readonly=True, copy=False,
         help='The helpdesk managers were told that this email failed for good (once per email).')
+
+    @api.model
+    def _postcenter_create_queued(self, values_list):
+        """``create(values)`` for each of ``values_list``, emails each with a new message of its own (not one of a
+        notification), in a few statements for them all: the same defaults as ``create``, each message written as
+        ``mail.message.create`` writes it (``_postcenter_create_unnotified``: nobody is notified of an email's own
+        message), then the emails' rows. Returns the emails, in order. Through the ORM, one by one, when a module
+        other than mail and fetchmail overrides the ``create`` of emails, or when a value needs more than rows."""
+        plain = not self.env.context.get('fetchmail_server_id') and rows.plain_create(self, {'mail', 'fetchmail'}) \
+            and not any(values.get('mail_message_id') for values in values_list)
+        if plain:
+            try:
+                with self.env.cr.savepoint():
+                    return self._postcenter_insert_queued(values_list)
+            except rows.NotPlain:
+                pass
+        return self.browse([self.create(dict(values)).id for values in values_list])
+
+    @api.model
+    def _postcenter_insert_queued(self, values_list):
+        """The rows of ``_postcenter_create_queued``: the messages (the parents' fields of each email, with its
+        defaults), then the emails linked to them."""
+        parents, own = [], []
+        for values in values_list:
+            values = self._add_missing_default_values(dict(values))
+            parents.append({name: value for name, value in values.items()
+                            if name in self._fields and self._fields[name].inherited})
+            own.append({name: value for name, value in values.items()
+                        if not (name in self._fields and self._fields[name].inherited)})
+        messages = self.env['mail.message'].with_context(message_create_from_mail_mail=True) \
+            ._postcenter_create_unnotified(parents)
+        return rows.insert(self, [dict(values, mail_message_id=message.id) for values, message in zip(own, messages)])
 
     @api.multi
     def send(self, auto_commit=False, raise_exception=False):

@@ -34,14 +34,24 @@ class MailTemplate(models.Model):
         Mail = self.env['mail.mail']
         Attachment = self.env['ir.attachment']
         generated = self.generate_email(list(res_ids))
-        mail_ids = []
+        plain, with_files = [], []
         for res_id in res_ids:
             values = generated[res_id]
             values['recipient_ids'] = [(4, pid) for pid in values.get('partner_ids', list())]
-            attachment_ids = values.pop('attachment_ids', [])
-            attachments = values.pop('attachments', [])
             if 'email_from' in values and not values.get('email_from'):
                 values.pop('email_from')
+            if values.get('attachment_ids') or values.get('attachments'):
+                with_files.append(res_id)
+            else:
+                values.pop('attachment_ids', None)
+                values.pop('attachments', None)
+                plain.append(res_id)
+        # the emails without attachments written together, the others one by one (as send_mail); ids in order
+        mail_ids = dict(zip(plain, Mail._postcenter_create_queued([generated[res_id] for res_id in plain]).ids))
+        for res_id in with_files:
+            values = generated[res_id]
+            attachment_ids = values.pop('attachment_ids', [])
+            attachments = values.pop('attachments', [])
             mail = Mail.create(values)
             for name, data in attachments:
                 attachment_ids.append(Attachment.create({
@@ -49,5 +59,5 @@ class MailTemplate(models.Model):
                     'res_model': 'mail.message', 'res_id': mail.mail_message_id.id}).id)
             if attachment_ids:
                 mail.write({'attachment_ids': [(6, 0, attachment_ids)]})
-            mail_ids.append(mail.id)
-        return mail_ids
+            mail_ids[res_id] = mail.id
+        return [mail_ids[res_id] for res_id in res_ids]

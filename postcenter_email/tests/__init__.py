@@ -12,3 +12,4 @@ from . import test_service_times
 from . import test_autoreplies
 from . import test_backoff
 from . import test_alerts
+from . import test_rows

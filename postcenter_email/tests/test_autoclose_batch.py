@@ -3,11 +3,15 @@ own through Odoo's whole path, and closing by hand (or a ticket of another chann
 import re
 from unittest import mock
 
+from odoo.addons.postcenter_email.models import rows as batch_rows
+
 from .common import ChannelCase, make_email
 
 T0 = '2026-03-02 12:00:00'
 ANSWERED = '2026-03-02 12:10:00'
 LATER = '2026-03-02 15:00:00'
+# what tells two rows of twin tickets apart, or two runs: ids, the record's own id, the dates of writing
+VOLATILE = {'id', 'res_id', 'parent_id', 'mail_message_id', 'create_date', 'write_date', 'date', 'message_id'}
 
 
 class TestAutoCloseBatch(ChannelCase):
@@ -71,11 +75,21 @@ class TestAutoCloseBatch(ChannelCase):
                 sorted((n.res_partner_id.id, n.is_email, n.email_status) for n in
                        self.env['mail.notification'].search([('mail_message_id', '=', message.id)])),
                 [(mail.state, mail.email_to, mail.email_cc, sorted(mail.recipient_ids.ids), mail.body_html,
-                  mail.auto_delete) for mail in mails]])
+                  mail.auto_delete) for mail in mails],
+                # and every column of the rows written: the message, its tracking values, its email
+                self.rows('mail_message', 'id', message.id), self.rows('mail_tracking_value', 'mail_message_id',
+                                                                        message.id),
+                self.rows('mail_mail', 'mail_message_id', message.id)])
         text = repr(rows).replace(ticket.number, 'NUMBER').replace(ticket.name, 'NAME')
         for value, name in names.items():
             text = text.replace('[%s]' % value, '[%s]' % name).replace('(%s, ' % value, '(%s, ' % name)
         return text
+
+    def rows(self, table, column, value):
+        """Every column of the rows of ``table`` whose ``column`` is ``value``, but the ``VOLATILE`` ones."""
+        self.cr.execute('SELECT row_to_json(t) FROM %s t WHERE %s = %%s ORDER BY id' % (table, column), (value,))
+        return [sorted((key, value) for key, value in row.items() if key not in VOLATILE)
+                for (row,) in self.cr.fetchall()]
 
     def test_the_cron_writes_the_same_chatter_and_emails_as_closing_each_ticket_on_its_own(self):
         plain = self.twins(self.account, 'plain')
@@ -117,6 +131,45 @@ class TestAutoCloseBatch(ChannelCase):
         self.assertEqual(subjects.count('The ticket NUMBER has been closed.'), 2, 'plain and noted: the stage email')
         self.assertEqual(subjects.count('Re: Pedido replied'), 1, 'replied: the closing reply')
         self.assertEqual(subjects.count('Re: NUMBER'), 1, 'noted: the tracking note, to the agent following notes')
+
+    def close_both_ways(self, name):
+        """Two twins closed by the cron, two closed one by one as before; the cron's and the others' chatter."""
+        cron, before = self.twins(self.account, name), self.twins(self.account, name + 'b')
+        self.cr.execute('SELECT max(id) FROM mail_message')
+        mark = self.cr.fetchone()[0]
+        for ticket in before:
+            self.close_one_by_one_as_before(ticket)
+        with self.moment(LATER):
+            self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=LATER), 2)
+        return [self.chatter(ticket, mark) for ticket in cron], [self.chatter(ticket, mark) for ticket in before]
+
+    def test_the_batchs_tracking_notes_and_stage_emails_are_written_together(self):
+        with mock.patch.object(batch_rows, 'insert', wraps=batch_rows.insert) as insert:
+            by_cron, one_by_one = self.close_both_ways('together')
+        self.assertEqual(by_cron, one_by_one)
+        written = [(model._name, len(values)) for (model, values), _kwargs in insert.call_args_list]
+        self.assertEqual(written, [
+            ('mail.message', 2), ('mail.tracking.value', 2),  # the tracking notes, then their values
+            ('mail.message', 2), ('mail.mail', 2),  # the stage emails: their messages, then the emails
+        ])
+
+    def test_with_another_modules_create_of_messages_each_is_created_through_the_orm(self):
+        with mock.patch.object(batch_rows, 'plain_create', return_value=False), \
+                mock.patch.object(batch_rows, 'insert', side_effect=AssertionError('not with another create')):
+            by_cron, one_by_one = self.close_both_ways('orm')
+        self.assertEqual(by_cron, one_by_one)
+
+    def test_values_the_rows_cannot_hold_fall_back_to_the_orm(self):
+        """An image in a stage email's body is stored apart by ``mail.message.create``: that email is created
+        through the ORM, the same as ``send_mail`` creates it."""
+        template = self.done.mail_template_id
+        template.body_html = (template.body_html or '') + '<img src="data:image/png;base64,iVBORw0KGgo="/>'
+        by_cron, one_by_one = self.close_both_ways('image')
+        self.assertIn('/web/image/', by_cron[0])
+
+        def stored_apart(chatter):
+            return [re.sub(r'/web/image/\d+\?access_token=[\w-]+', 'IMAGE', text) for text in chatter]
+        self.assertEqual(stored_apart(by_cron), stored_apart(one_by_one))
 
     def test_a_batch_that_another_module_refuses_is_closed_ticket_by_ticket(self):
         plain = self.twins(self.account, 'plain')

@@ -1,0 +1,162 @@
+"""Records created together: the rows of several ``create`` calls of one model written in one INSERT.
+
+Odoo 11 creates one record at a time: each ``create`` works out the defaults, inserts its row, links its many2many
+values, then reads and recomputes what depends on it. For the messages that a scheduled action writes by the
+hundred (the auto-close's tracking notes and stage emails), ``insert`` does that same work once for all of them.
+
+It is only used where the model's ``create`` is known: ``plain_create`` tells whether every override of ``create``
+of the model comes from modules whose work the callers repeat (``mail`` for messages, ``fetchmail`` for emails);
+with any other module's override installed, or with a value this module does not write, the callers create the
+records through the ORM, one by one, as Odoo does.
+"""
+from odoo import SUPERUSER_ID, models
+
+
+class NotPlain(Exception):
+    """The values need more than rows and links (an inverse, a translated column, ...): use the ORM."""
+
+
+def plain_create(model, known_modules):
+    """Whether every ``create`` of ``model``'s class comes from ``known_modules`` or from the ORM itself."""
+    for cls in type(model).__mro__:
+        if 'create' in cls.__dict__ and cls is not models.BaseModel and \
+                getattr(cls, '_module', None) not in known_modules:
+            return False
+    return True
+
+
+def insert(model, values_list):
+    """Create a record of ``model`` for each dict of ``values_list``, as ``model.create`` would (its defaults, the
+    booleans left out written false, column conversion with the HTML sanitiser, selection checks, the log columns,
+    many2many links, one2many lines, Python constraints, stored computed fields, the access checks), with one
+    INSERT for the rows of all of them; returns the records, in the order of ``values_list``. Raises ``NotPlain``
+    for what it does not write (the caller's savepoint undoes a part written): a parent store, inverses, translated
+    columns in another language, commands that change other records (many2many 0, 1, 2; one2many other than 0). A model with parents
+    (``_inherits``) is written when each record's parent is given: its values of the parents' fields are left
+    out."""
+    if not values_list:
+        return model.browse()
+    if model._parent_store or any(parent_field not in values for values in values_list
+                                  for parent_field in model._inherits.values()):
+        raise NotPlain(model._name)
+    model.check_access_rights('create')
+    rows, links, lines = [], [], []
+    names = None
+    for values in values_list:
+        values = model._add_missing_default_values(dict(values))
+        for name in models.MAGIC_COLUMNS + ['parent_left', 'parent_right']:
+            values.pop(name, None)
+        columns, row_links, row_lines = _split(model, values)
+        if names is None:
+            names = sorted(columns)
+        elif sorted(columns) != names:
+            raise NotPlain('%s: rows with different columns' % model._name)
+        rows.append([columns[name] for name in names])
+        links.append(row_links)
+        lines.append(row_lines)
+    cr = model.env.cr
+    cr.execute('SELECT nextval(%s) FROM generate_series(1, %s)', (model._sequence, len(rows)))
+    ids = [row[0] for row in cr.fetchall()]
+    log = ['create_uid', 'write_uid', 'create_date', 'write_date'] if model._log_access else []
+    placeholders = '(%s)' % ', '.join(['%s'] * (1 + len(names)) + (
+        ['%s', '%s', "(now() at time zone 'UTC')", "(now() at time zone 'UTC')"] if log else []))
+    params = []
+    for record_id, row in zip(ids, rows):
+        params.extend([record_id] + row + ([model.env.uid, model.env.uid] if log else []))
+    cr.execute('INSERT INTO "%s" (%s) VALUES %s' % (
+        model._table, ', '.join('"%s"' % name for name in ['id'] + names + log),
+        ', '.join([placeholders] * len(rows))), params)
+    records = model.browse(ids)
+    _write_links(model, ids, links)
+    _write_lines(model, ids, lines)
+    records.modified(model._fields)
+    records._validate_fields(names)
+    if model.env.recompute and model.env.context.get('recompute', True):
+        model.recompute()
+    records.check_access_rule('create')
+    return records
+
+
+def _split(model, values):
+    """``({column: SQL value}, [(field, ids to link)], [(field, [line values])])`` of one record's ``values``."""
+    columns, links, lines = {}, [], []
+    translating = model.env.lang and model.env.lang != 'en_US'
+    for name, field in model._fields.items():
+        if field.type == 'boolean' and field.store and field.column_type and name not in values and \
+                name not in models.MAGIC_COLUMNS:
+            values[name] = False
+    for name, value in values.items():
+        field = model._fields.get(name)
+        if field is None or field.inherited or not field.store:
+            if field is not None and field.inverse:
+                raise NotPlain('%s.%s has an inverse' % (model._name, name))
+            continue  # as create: unknown and non-stored values are left out
+        if field.inverse or (field.translate is True and translating):
+            raise NotPlain('%s.%s' % (model._name, name))
+        if field.column_type:
+            if hasattr(field, 'selection') and value:
+                model._check_selection_field_value(name, value)
+            columns[name] = field.convert_to_column(value, model, values)
+        elif field.type == 'many2many':
+            links.append((field, _linked_ids(model, field, value)))
+        elif field.type == 'one2many':
+            lines.append((field, _line_values(model, field, value)))
+        else:
+            raise NotPlain('%s.%s' % (model._name, name))
+    return columns, links, lines
+
+
+def _linked_ids(model, field, commands):
+    """The ids that ``Many2many.write`` links a new record to for ``commands`` (what is not a command is ignored,
+    as there)."""
+    links = {}
+    for command in commands or ():
+        if not isinstance(command, (list, tuple)) or not command:
+            continue
+        if command[0] == 3:
+            links[command[1]] = False
+        elif command[0] == 4:
+            links[command[1]] = True
+        elif command[0] == 5:
+            links.clear()
+        elif command[0] == 6:
+            links = dict.fromkeys(command[2], True)
+        else:
+            raise NotPlain('%s.%s: command %s' % (model._name, field.name, command[0]))
+    return [other for other, linked in links.items() if linked]
+
+
+def _line_values(model, field, commands):
+    """The values of the lines that ``commands`` create for a new record (only creations are written here)."""
+    values = []
+    for command in commands or ():
+        if not isinstance(command, (list, tuple)) or not command:
+            continue
+        if command[0] != 0:
+            raise NotPlain('%s.%s: command %s' % (model._name, field.name, command[0]))
+        values.append(command[2])
+    return values
+
+
+def _write_links(model, ids, links):
+    """The many2many rows of the new records, one INSERT per field (duplicates left out, as Odoo does)."""
+    by_field = {}
+    for record_id, row_links in zip(ids, links):
+        for field, linked in row_links:
+            by_field.setdefault(field, set()).update((record_id, other) for other in linked)
+    for field, pairs in by_field.items():
+        if pairs:
+            model.env.cr.execute('INSERT INTO "%s" ("%s", "%s") VALUES %s ON CONFLICT DO NOTHING' % (
+                field.relation, field.column1, field.column2, ', '.join(['(%s, %s)'] * len(pairs))),
+                [value for pair in sorted(pairs) for value in pair])
+
+
+def _write_lines(model, ids, lines):
+    """The one2many lines of the new records, created together on their model (sudo, as ``mail.message`` writes
+    its tracking values)."""
+    by_field = {}
+    for record_id, row_lines in zip(ids, lines):
+        for field, values in row_lines:
+            by_field.setdefault(field, []).extend(dict(line, **{field.inverse_name: record_id}) for line in values)
+    for field, values in by_field.items():
+        insert(model.env[field.comodel_name].sudo(SUPERUSER_ID), values)
