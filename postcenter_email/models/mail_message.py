@@ -33,10 +33,19 @@ class MailMessage(models.Model):
                 messages = rows.insert(self, completed)
         except rows.NotPlain:
             return self._postcenter_create_one_by_one(values_list)
-        for model in {values.get('model') for values in completed if values.get('model')}:
-            self.env[model].invalidate_cache(ids=[values['res_id'] for values in completed
-                                                  if values.get('model') == model and values.get('res_id')])
+        self._postcenter_invalidate_threads(completed)
         return messages
+
+    @api.model
+    def _postcenter_invalidate_threads(self, values_list):
+        """What ``_invalidate_documents`` empties for new messages, but the threads' own columns: a new message
+        changes their messages, followers' needs and whatever is computed from them, never a column of the record's
+        row, which stays cached (a batch of threads is not read again after its messages are written)."""
+        for model in {values.get('model') for values in values_list if values.get('model')}:
+            Model = self.env[model]
+            Model.invalidate_cache(
+                fnames=[name for name, field in Model._fields.items() if not (field.store and field.column_type)],
+                ids=[values['res_id'] for values in values_list if values.get('model') == model and values.get('res_id')])
 
     @api.model
     def _postcenter_create_one_by_one(self, values_list):
