@@ -295,7 +295,9 @@ class HelpdeskTicket(models.Model):
         messages written together (``mail.message._postcenter_create_unnotified``). When another module overrides
         ``message_post`` of tickets, each one is tracked through Odoo's own path instead."""
         if not self._postcenter_posts_plainly():
-            return super(HelpdeskTicket, self).message_track(tracked_fields, initial_values)
+            # Odoo's own path of message_track, skipping this module's override of it
+            return super(HelpdeskTicket, self).message_track(  # pylint: disable=super-method-mismatch
+                tracked_fields, initial_values)
         if not tracked_fields:
             return True
         tracking = self._message_track_get_changes(tracked_fields, initial_values)

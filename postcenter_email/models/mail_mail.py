@@ -45,8 +45,8 @@ class MailMail(models.Model):
             try:
                 with self.env.cr.savepoint():
                     return self._postcenter_insert_queued(values_list)
-            except rows.NotPlain:
-                pass
+            except rows.NotPlain as reason:
+                _logger.debug('Emails created one by one: %s', reason)
         return self.browse([self.create(dict(values)).id for values in values_list])
 
     @api.model

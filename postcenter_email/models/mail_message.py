@@ -1,4 +1,5 @@
 from odoo import SUPERUSER_ID, api, models
+
 from odoo.addons.mail.models.mail_message import _image_dataurl
 
 from . import rows
@@ -45,7 +46,8 @@ class MailMessage(models.Model):
             Model = self.env[model]
             Model.invalidate_cache(
                 fnames=[name for name, field in Model._fields.items() if not (field.store and field.column_type)],
-                ids=[values['res_id'] for values in values_list if values.get('model') == model and values.get('res_id')])
+                ids=[values['res_id'] for values in values_list
+                     if values.get('model') == model and values.get('res_id')])
 
     @api.model
     def _postcenter_create_one_by_one(self, values_list):

@@ -1,8 +1,16 @@
+import re
+from collections import defaultdict
+
 from odoo import api, models
 
 from odoo.addons.mail.models import mail_template as core
 
 from ..services import templates
+
+# what a template reaches the record's related records by: ${object.partner_id.lang}
+OBJECT_FIELD = re.compile(r'\bobject\.(\w+)')
+RENDERED_FIELDS = ['subject', 'body_html', 'email_from', 'email_to', 'partner_to', 'email_cc', 'reply_to',
+                   'scheduled_date', 'lang']
 
 # Odoo's two Jinja environments of mail templates (escaping and not): compiled templates reused inside ``reusing``
 for _environment in (core.mako_template_env, core.mako_safe_template_env):
@@ -33,6 +41,7 @@ class MailTemplate(models.Model):
             return []
         Mail = self.env['mail.mail']
         Attachment = self.env['ir.attachment']
+        self._postcenter_read_related(res_ids)
         generated = self.generate_email(list(res_ids))
         plain, with_files = [], []
         for res_id in res_ids:
@@ -61,3 +70,20 @@ class MailTemplate(models.Model):
                 mail.write({'attachment_ids': [(6, 0, attachment_ids)]})
             mail_ids[res_id] = mail.id
         return [mail_ids[res_id] for res_id in res_ids]
+
+    @api.multi
+    def _postcenter_read_related(self, res_ids):
+        """Read at once the records the template reaches from ``res_ids`` (``object.partner_id``...), so that
+        rendering them does not read them one by one: each render browses the records anew, knowing none of the
+        others' related records. A reading ahead only: what is rendered does not change."""
+        records = self.env[self.model].browse(res_ids)
+        text = ' '.join(self[name] or '' for name in RENDERED_FIELDS)
+        for name in sorted(set(OBJECT_FIELD.findall(text))):
+            field = records._fields.get(name)
+            if field is None or field.type != 'many2one':
+                continue
+            related = records.mapped(name)
+            column = next((key for key, other in related._fields.items() if other.prefetch), None)
+            if related and column:  # one record's value read with all of them in its prefetch: one read
+                prefetch = defaultdict(set, {related._name: set(related.ids)})
+                related[:1].with_prefetch(prefetch)[column]  # pylint: disable=expression-not-assigned

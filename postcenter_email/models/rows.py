@@ -31,9 +31,9 @@ def insert(model, values_list):
     many2many links, one2many lines, Python constraints, stored computed fields, the access checks), with one
     INSERT for the rows of all of them; returns the records, in the order of ``values_list``. Raises ``NotPlain``
     for what it does not write (the caller's savepoint undoes a part written): a parent store, inverses, translated
-    columns in another language, commands that change other records (many2many 0, 1, 2; one2many other than 0). A model with parents
-    (``_inherits``) is written when each record's parent is given: its values of the parents' fields are left
-    out."""
+    columns in another language, commands that change other records (many2many 0, 1, 2; one2many other than 0).
+    A model with parents (``_inherits``) is written when each record's parent is given: its values of the parents'
+    fields are left out."""
     if not values_list:
         return model.browse()
     if model._parent_store or any(parent_field not in values for values in values_list

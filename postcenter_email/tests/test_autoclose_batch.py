@@ -77,8 +77,8 @@ class TestAutoCloseBatch(ChannelCase):
                 [(mail.state, mail.email_to, mail.email_cc, sorted(mail.recipient_ids.ids), mail.body_html,
                   mail.auto_delete) for mail in mails],
                 # and every column of the rows written: the message, its tracking values, its email
-                self.rows('mail_message', 'id', message.id), self.rows('mail_tracking_value', 'mail_message_id',
-                                                                        message.id),
+                self.rows('mail_message', 'id', message.id),
+                self.rows('mail_tracking_value', 'mail_message_id', message.id),
                 self.rows('mail_mail', 'mail_message_id', message.id)])
         text = repr(rows).replace(ticket.number, 'NUMBER').replace(ticket.name, 'NAME')
         for value, name in names.items():

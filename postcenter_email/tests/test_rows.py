@@ -1,6 +1,7 @@
 """Records created together (``models/rows.py``) hold what ``create`` would have written, column by column."""
-from odoo.addons.postcenter_email.models import rows
 from odoo.tests.common import TransactionCase
+
+from odoo.addons.postcenter_email.models import rows
 
 VOLATILE = {'id', 'create_date', 'write_date', 'date', 'message_id'}
 
