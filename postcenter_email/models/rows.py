@@ -9,7 +9,11 @@ of the model comes from modules whose work the callers repeat (``mail`` for mess
 with any other module's override installed, or with a value this module does not write, the callers create the
 records through the ORM, one by one, as Odoo does.
 """
-from odoo import SUPERUSER_ID, models
+from collections import defaultdict
+
+from odoo import SUPERUSER_ID, _, models
+from odoo.exceptions import MissingError
+from odoo.tools import frozendict
 
 
 class NotPlain(Exception):
@@ -72,9 +76,88 @@ def insert(model, values_list):
     records.modified(model._fields)
     records._validate_fields(names)
     if model.env.recompute and model.env.context.get('recompute', True):
-        model.recompute()
+        recompute(model)
     records.check_access_rule('create')
     return records
+
+
+def recompute(model):
+    """``model.recompute()``, each computed field's values written for all its records by one UPDATE: Odoo's
+    writes each record whose values differ from the others' apart (one UPDATE and one look-up of what depends on
+    them per record: for new customers, each one's display name and commercial partner). The same values, the same
+    write date and author, the same fields marked for recomputation after them, the same checks. Fields it cannot
+    write by rows (translated, inherited, of a parent store) are written as Odoo writes them."""
+    env = model.env
+    while env.has_todo():
+        field, records = env.get_todo()
+        computed = env[field.model_name]._field_computed[field]
+        names = [other.name for other in computed if other.store]
+        values = {}
+        for record in records:
+            try:
+                values[record.id] = record._convert_to_write({name: record[name] for name in names})
+            except MissingError:
+                continue
+        with records.env.norecompute():
+            if _by_rows(records, names):
+                _update_rows(records.browse(list(values)), names, values)
+            else:
+                _update_as_odoo(records, values)
+        for other in computed:
+            records._recompute_done(other)
+
+
+def _by_rows(records, names):
+    if records._parent_store or records._inherits or len(records) < 2:
+        return False
+    translating = records.env.lang and records.env.lang != 'en_US'
+    fields = [records._fields[name] for name in names]
+    return all(field.store and field.column_type and not field.inherited and not callable(field.translate) and
+               not (field.translate and translating) for field in fields)
+
+
+def _update_as_odoo(records, values):
+    """What ``BaseModel.recompute`` does: the records with the same values written together."""
+    groups = defaultdict(set)
+    for record_id, record_values in values.items():
+        groups[frozendict(record_values)].add(record_id)
+    for record_values, ids in groups.items():
+        target = records.browse(ids)
+        try:
+            target._write(dict(record_values))
+        except MissingError:
+            target.exists()._write(dict(record_values))
+
+
+def _update_rows(records, names, values):
+    """``_write`` of each record's ``values`` (plain columns), in one statement."""
+    if not records:
+        return
+    records.check_field_access_rights('write', names)
+    log = ['write_date', 'write_uid'] if records._log_access else []
+    records.modified(names + log)
+    fields = [records._fields[name] for name in names]
+    params = []
+    for record_id, record_values in values.items():
+        params.append(record_id)
+        for field in fields:
+            value = record_values[field.name]
+            if hasattr(field, 'selection') and value:
+                records._check_selection_field_value(field.name, value)
+            params.append(field.convert_to_column(value, records, record_values))
+    assignments = ['"%s" = v."%s"::%s' % (field.name, field.name, field.column_type[1]) for field in fields]
+    if log:
+        assignments += ['write_uid = %s' % int(records.env.uid), "write_date = (now() at time zone 'UTC')"]
+    records.check_access_rule('write')
+    row = '(%s)' % ', '.join(['%s'] * (1 + len(fields)))
+    records.env.cr.execute('UPDATE "%s" AS t SET %s FROM (VALUES %s) AS v (id, %s) WHERE t.id = v.id' % (
+        records._table, ', '.join(assignments), ', '.join([row] * len(values)),
+        ', '.join('"%s"' % name for name in names)), params)
+    if records.env.cr.rowcount != len(values):
+        raise MissingError(_('One of the records you are trying to modify has already been deleted '
+                             '(Document type: %s).') % records._description)
+    records.modified(names + log)
+    records._validate_fields(names)
 
 
 def _split(model, values):

@@ -1,4 +1,6 @@
 """Records created together (``models/rows.py``) hold what ``create`` would have written, column by column."""
+from unittest.mock import patch
+
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.postcenter_email.models import rows
@@ -51,3 +53,48 @@ class TestRows(TransactionCase):
         self.assertFalse(rows.plain_create(self.env['mail.message'], set()))
         self.assertTrue(rows.plain_create(self.env['mail.mail'], {'mail', 'fetchmail'}))
         self.assertFalse(rows.plain_create(self.env['mail.mail'], {'mail'}), 'fetchmail overrides it too')
+
+    def test_customers_written_together_are_the_customers_create_makes(self):
+        Partner = self.env['res.partner']
+        alone = Partner._postcenter_new_customer('Ana Alone', 'ana@solo.example')
+        Partner.recompute()
+        together = Partner._postcenter_insert_customers([('Bea Batch', 'bea@junto.example'),
+                                                         ('', 'carla@junto.example')])
+        self.assertEqual(len(together), 2)
+
+        def shape(partner):
+            """Every column but those of the partner's own name, address and id."""
+            row = self.row('res_partner', partner.id)
+            self.assertEqual(row.pop('commercial_partner_id'), partner.id)
+            self.assertEqual((row.pop('name'), row.pop('display_name'), row.pop('email')),
+                             (partner.name, partner.name, partner.email))
+            return row
+        self.assertEqual(shape(together[0]), shape(alone))
+        self.assertEqual(shape(together[1]), shape(alone))
+        self.assertEqual(together[1].name, 'carla@junto.example', 'no name: the address')
+        self.assertEqual([partner.display_name for partner in together], ['Bea Batch', 'carla@junto.example'])
+
+    def test_customers_go_through_the_orm_when_another_module_creates_partners(self):
+        self.assertTrue(rows.plain_create(self.env['res.partner'], {'base', 'mail'}))
+        with patch.object(rows, 'plain_create', return_value=False):
+            self.assertIsNone(self.env['res.partner']._postcenter_insert_customers([('Dora', 'dora@x.example')]))
+            created = self.env['res.partner']._postcenter_create_customers([('Dora', 'dora@x.example')])
+        self.assertEqual(self.env['res.partner'].browse(created['dora@x.example'][0]).display_name, 'Dora')
+
+    def test_recomputed_values_written_together_are_odoos(self):
+        """Two new customers' display names and commercial partners, by one UPDATE each, as Odoo writes them."""
+        Partner = self.env['res.partner'].with_context(tracking_disable=True, install_mode=True)
+        with self.env.norecompute():
+            odoo_way = Partner.create({'name': 'Eva', 'email': 'eva@x.example'}) | \
+                Partner.create({'name': 'Fer', 'email': 'fer@x.example'})
+        self.env['res.partner'].recompute()
+        with self.env.norecompute():
+            together = Partner.create({'name': 'Eva', 'email': 'eva@x.example'}) | \
+                Partner.create({'name': 'Fer', 'email': 'fer@x.example'})
+        with patch.object(rows, '_update_as_odoo', side_effect=AssertionError('by rows')):
+            rows.recompute(self.env['res.partner'])
+        for mine, odoos in zip(together, odoo_way):
+            mine_row, odoos_row = self.row('res_partner', mine.id), self.row('res_partner', odoos.id)
+            self.assertEqual(mine_row.pop('commercial_partner_id'), mine.id)
+            self.assertEqual(odoos_row.pop('commercial_partner_id'), odoos.id)
+            self.assertEqual(mine_row, odoos_row)
