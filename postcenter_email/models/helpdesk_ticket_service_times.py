@@ -300,7 +300,9 @@ class HelpdeskTicket(models.Model):
                 tracked_fields, initial_values)
         if not tracked_fields:
             return True
-        tracking = self._message_track_get_changes(tracked_fields, initial_values)
+        # the new values of the tracked fields alone: the write just emptied them, and reading them with every
+        # other column of the batch's tickets (Odoo's prefetch) would read the whole rows again
+        tracking = self.with_context(prefetch_fields=False)._message_track_get_changes(tracked_fields, initial_values)
         posts = []
         for record in self:
             changes, tracking_value_ids = tracking[record.id]
