@@ -183,12 +183,17 @@ class HelpdeskTicket(models.Model):
         context = {'mail_create_nosubscribe': True, 'postcenter_incoming': True}
         if not notify:
             context['message_create_from_mail_mail'] = True  # mail.message.create's switch for "no _notify"
+        ticket = self.with_context(**context)
+        post = dict(
+            body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
+            subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
+            message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
+            reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
         with timing.phase('chatter'):
-            self.with_context(**context).message_post(
-                body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
-                subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
-                message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
-                reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
+            if not notify and ticket._postcenter_posts_plainly():  # nobody to tell: the message written as a row
+                ticket._postcenter_post_unnotified([(ticket, post)])
+            else:
+                ticket.message_post(**post)
 
     @api.multi
     def _postcenter_original_arrived(self, message_key, parsed, partner):

@@ -5,7 +5,7 @@ scheduled actions, and what closing a ticket does (fields required to close, the
 
 import logging
 
-from odoo import SUPERUSER_ID, _, api, fields, models, tools
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..services import sla
@@ -318,51 +318,10 @@ class HelpdeskTicket(models.Model):
                     continue
             elif not tracking_value_ids:
                 continue
-            posts.append((record, subtype_xmlid or 'mail.mt_note', tracking_value_ids))
-        self._postcenter_post_tracking(posts)
+            posts.append((record, {'subtype': subtype_xmlid or None, 'tracking_value_ids': tracking_value_ids}))
+        self._postcenter_post_unnotified(posts)
         self._message_track_post_template(tracking)
         return True
-
-    @api.model
-    def _postcenter_posts_plainly(self):
-        """Whether ``message_post`` of tickets is Odoo's own (and the context asks it for nothing more than
-        writing the message), so that ``_postcenter_post_tracking`` gives the same messages."""
-        context = self.env.context
-        if self.env.uid != SUPERUSER_ID or not self._mail_flat_thread or context.get('mail_save_message_last_post') \
-                or context.get('thread_model') or context.get('mail_post_autofollow'):
-            return False
-        return all(getattr(cls, '_module', None) == 'mail' for cls in type(self).__mro__
-                   if 'message_post' in cls.__dict__)
-
-    @api.model
-    def _postcenter_post_tracking(self, posts):
-        """The tracking notes ``posts`` (``[(ticket, subtype xmlid, tracking value commands)]``), with the values
-        that ``message_post`` would give each one (the default author, the thread's first message as parent,
-        no recipients or attachments), written together; then each ticket's post hook, as after
-        ``message_post``."""
-        if not posts:
-            return
-        Message = self.env['mail.message']
-        author_id = Message._get_default_author().id
-        parents = self._postcenter_first_messages([ticket.id for ticket, _subtype, _values in posts])
-        messages = Message._postcenter_create_unnotified([{
-            'author_id': author_id, 'model': self._name, 'res_id': ticket.id, 'body': '', 'subject': False,
-            'message_type': 'notification', 'parent_id': parents.get(ticket.id, False),
-            'subtype_id': self.env['ir.model.data'].xmlid_to_res_id(subtype), 'partner_ids': [],
-            'tracking_value_ids': values, 'attachment_ids': [],
-        } for ticket, subtype, values in posts])
-        for (ticket, _subtype, _values), message in zip(posts, messages):
-            ticket._message_post_after_hook(message)
-
-    @api.model
-    def _postcenter_first_messages(self, ids):
-        """``{ticket id: id of its thread's first message}``, the parent that ``message_post`` gives a new message
-        of a flat thread: the first email, else the first message (one query for all of ``ids``)."""
-        self.env.cr.execute("""
-            SELECT DISTINCT ON (res_id) res_id, id FROM mail_message
-             WHERE model = %s AND res_id IN %s
-             ORDER BY res_id, message_type != 'email', id""", (self._name, tuple(ids)))
-        return dict(self.env.cr.fetchall())
 
     @api.multi
     def _message_track_post_template(self, tracking):

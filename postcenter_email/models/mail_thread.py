@@ -1,6 +1,6 @@
 import xmlrpc.client
 
-from odoo import api, models
+from odoo import SUPERUSER_ID, api, models
 
 from ..services import rfc822
 
@@ -25,3 +25,67 @@ class MailThread(models.AbstractModel):
             return (Account._store_forwarded(addresses, raw) or [False])[0]
         return super().message_process(model, message, custom_values=custom_values, save_original=save_original,
                                        strip_attachments=strip_attachments, thread_id=thread_id)
+
+    @api.model
+    def _postcenter_posts_plainly(self):
+        """Whether ``message_post`` of this model is mail's own and the context asks it for nothing more than
+        writing the message (as superuser: no access rule hides a thread's messages), so that
+        ``_postcenter_post_unnotified`` gives the same messages."""
+        context = self.env.context
+        if self.env.uid != SUPERUSER_ID or not self._mail_flat_thread or context.get('mail_save_message_last_post') \
+                or context.get('thread_model') or context.get('mail_post_autofollow'):
+            return False
+        return all(getattr(cls, '_module', None) == 'mail' for cls in type(self).__mro__
+                   if 'message_post' in cls.__dict__)
+
+    @api.model
+    def _postcenter_post_unnotified(self, posts):
+        """``record.message_post(**kwargs)`` for each ``(record, kwargs)`` of ``posts`` (one post per record) whose
+        message nobody is to be told of, the messages written together (``mail.message._postcenter_create_unnotified``)
+        with the values ``message_post`` gives them: the default author when none is given, the subtype (internal
+        note by default), the thread's first message as parent, the attachments stored on the record; then each
+        record's post hook. Only for what ``message_post`` would do nothing more with (the caller checks
+        ``_postcenter_posts_plainly``): no recipients, no parent given, HTML content, authors not subscribed.
+        Returns the messages, in order."""
+        Message = self.env['mail.message']
+        if not posts:
+            return Message.browse()
+        assert len({record.id for record, _kwargs in posts}) == len(posts), 'one post per record'
+        parents = self._postcenter_first_messages([record.id for record, _kwargs in posts])
+        values_list = []
+        for record, kwargs in posts:
+            values = dict(kwargs)
+            assert not values.get('partner_ids') and not values.get('parent_id'), 'no recipients, no parent'
+            assert values.get('message_type', 'notification') == 'notification' or \
+                self.env.context.get('mail_create_nosubscribe'), 'message_post would subscribe the author'
+            if values.get('author_id') is None:
+                values['author_id'] = Message._get_default_author().id
+            subtype = values.pop('subtype', None) or 'mt_note'
+            attachments = values.pop('attachments', None) or []
+            attachment_ids = values.pop('attachment_ids', None) or []
+            values.update({
+                'model': self._name, 'res_id': record.id, 'body': values.get('body') or '',
+                'subject': values.get('subject') or False,
+                'message_type': values.get('message_type') or 'notification',
+                'parent_id': parents.get(record.id, False), 'partner_ids': [],
+                'subtype_id': values.get('subtype_id') or self.env['ir.model.data'].xmlid_to_res_id(
+                    subtype if '.' in subtype else 'mail.%s' % subtype),
+            })
+            values['attachment_ids'] = record._message_post_process_attachments(attachments, attachment_ids, values)
+            for key in ('from', 'to', 'cc'):
+                values.pop(key, None)
+            values_list.append(values)
+        messages = Message._postcenter_create_unnotified(values_list)
+        for (record, _kwargs), message in zip(posts, messages):
+            record._message_post_after_hook(message)
+        return messages
+
+    @api.model
+    def _postcenter_first_messages(self, ids):
+        """``{record id: id of its thread's first message}``, the parent that ``message_post`` gives a new message
+        of a flat thread: the first email, else the first message (one query for all of ``ids``)."""
+        self.env.cr.execute("""
+            SELECT DISTINCT ON (res_id) res_id, id FROM mail_message
+             WHERE model = %s AND res_id IN %s
+             ORDER BY res_id, message_type != 'email', id""", (self._name, tuple(ids)))
+        return dict(self.env.cr.fetchall())

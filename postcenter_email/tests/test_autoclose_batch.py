@@ -1,5 +1,6 @@
 """The auto-close closes a batch with one write: the same chatter and the same emails as closing each ticket on its
 own through Odoo's whole path, and closing by hand (or a ticket of another channel) left as it was."""
+import contextlib
 import re
 from unittest import mock
 
@@ -132,20 +133,22 @@ class TestAutoCloseBatch(ChannelCase):
         self.assertEqual(subjects.count('Re: Pedido replied'), 1, 'replied: the closing reply')
         self.assertEqual(subjects.count('Re: NUMBER'), 1, 'noted: the tracking note, to the agent following notes')
 
-    def close_both_ways(self, name):
-        """Two twins closed by the cron, two closed one by one as before; the cron's and the others' chatter."""
+    def close_both_ways(self, name, around_cron=contextlib.ExitStack):
+        """Two twins closed by the cron (inside ``around_cron()``), two closed one by one as before; the cron's and
+        the others' chatter."""
         cron, before = self.twins(self.account, name), self.twins(self.account, name + 'b')
         self.cr.execute('SELECT max(id) FROM mail_message')
         mark = self.cr.fetchone()[0]
         for ticket in before:
             self.close_one_by_one_as_before(ticket)
-        with self.moment(LATER):
+        with self.moment(LATER), around_cron():
             self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=LATER), 2)
         return [self.chatter(ticket, mark) for ticket in cron], [self.chatter(ticket, mark) for ticket in before]
 
     def test_the_batchs_tracking_notes_and_stage_emails_are_written_together(self):
-        with mock.patch.object(batch_rows, 'insert', wraps=batch_rows.insert) as insert:
-            by_cron, one_by_one = self.close_both_ways('together')
+        insert = mock.MagicMock(wraps=batch_rows.insert)
+        by_cron, one_by_one = self.close_both_ways(
+            'together', around_cron=lambda: mock.patch.object(batch_rows, 'insert', insert))
         self.assertEqual(by_cron, one_by_one)
         written = [(model._name, len(values)) for (model, values), _kwargs in insert.call_args_list]
         self.assertEqual(written, [
@@ -156,7 +159,7 @@ class TestAutoCloseBatch(ChannelCase):
     def test_with_another_modules_create_of_messages_each_is_created_through_the_orm(self):
         with mock.patch.object(batch_rows, 'plain_create', return_value=False), \
                 mock.patch.object(batch_rows, 'insert', side_effect=AssertionError('not with another create')):
-            by_cron, one_by_one = self.close_both_ways('orm')
+            by_cron, one_by_one = self.close_both_ways('orm')  # the tickets' first emails through the ORM too
         self.assertEqual(by_cron, one_by_one)
 
     def test_values_the_rows_cannot_hold_fall_back_to_the_orm(self):
@@ -220,3 +223,46 @@ class TestClosingByHand(ChannelCase):
             stage_email = ticket.message_ids.filtered(lambda m: 'has been closed' in (m.subject or ''))
             self.assertEqual(len(stage_email), 1, "helpdesk_mgmt's template, through Odoo's composer")
         self.assertFalse(phone_ticket.email_account_id)
+
+
+class TestFirstEmailAsRow(ChannelCase):
+    """A new ticket's first email, which nobody is to be told of, is written as a row: the same message, attachments
+    and ticket as Odoo's ``message_post`` writes."""
+
+    def chatter(self, ticket):
+        """Every column of the ticket's messages and attachments, the ticket's own values as placeholders."""
+        def rows(query):
+            self.cr.execute(query, (ticket.id,))
+            text = repr([sorted((key, value) for key, value in row.items() if key not in VOLATILE | {'access_token'})
+                         for (row,) in self.cr.fetchall()])
+            for value, name in ((ticket.number, 'NUMBER'), (ticket.name, 'NAME'), (ticket.partner_id.email, 'EMAIL'),
+                                (ticket.partner_id.name, 'CUSTOMER'), ('[%d]' % ticket.partner_id.id, '[PARTNER]')):
+                text = text.replace(value, name)
+            return re.sub(r"\('author_id', \d+\)", "('author_id', PARTNER)", text)
+        return (rows("""SELECT row_to_json(m) FROM mail_message m WHERE model = 'helpdesk.ticket' AND res_id = %s
+                        ORDER BY id"""),
+                rows("""SELECT row_to_json(a) FROM ir_attachment a WHERE res_model = 'helpdesk.ticket' AND res_id = %s
+                        ORDER BY id"""),
+                sorted(ticket.message_ids.mapped(lambda m: (m.subtype_id.name, m.message_type,
+                                                            m.attachment_ids.mapped('name'),
+                                                            m.partner_ids.ids, m.needaction_partner_ids.ids))))
+
+    def receive_both_ways(self):
+        files = [('pedido.pdf', b'%PDF-1.4 pedido', 'application/pdf')]
+        Thread = type(self.env['mail.thread'])
+        with self.moment(T0):
+            as_row = self.account._receive(make_email(subject='Con adjunto', sender='Uno <uno@cliente.cl>',
+                                                      attachments=files).as_bytes()).ticket_id
+            with mock.patch.object(Thread, '_postcenter_posts_plainly', return_value=False):
+                by_orm = self.account._receive(make_email(subject='Con adjunto', sender='Dos <dos@cliente.cl>',
+                                                          attachments=files).as_bytes()).ticket_id
+        return as_row, by_orm
+
+    def test_a_new_tickets_first_email_is_the_message_odoo_posts(self):
+        insert = mock.MagicMock(wraps=batch_rows.insert)
+        with mock.patch.object(batch_rows, 'insert', insert):
+            as_row, by_orm = self.receive_both_ways()
+        self.assertIn('mail.message', [model._name for (model, _values), _kw in insert.call_args_list])
+        self.assertEqual(self.chatter(as_row), self.chatter(by_orm))
+        self.assertEqual(as_row.message_ids.attachment_ids.mapped('name'), ['pedido.pdf'])
+        self.assertEqual(as_row.message_follower_ids.mapped('partner_id'), as_row.partner_id)
