@@ -1,3 +1,5 @@
+import contextlib
+
 from odoo import SUPERUSER_ID, api, models
 
 from odoo.addons.mail.models.mail_message import _image_dataurl
@@ -29,8 +31,10 @@ class MailMessage(models.Model):
         if completed is None or any(values is None for values in completed):
             return self._postcenter_create_one_by_one(values_list)
         self._postcenter_fill_names_and_reply_to(completed)
+        # the messages' rows are refused before anything is written; their tracking values, after: a savepoint then
+        tracked = any(values.get('tracking_value_ids') for values in completed)
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint() if tracked else contextlib.ExitStack():
                 messages = rows.insert(self, completed)
         except rows.NotPlain:
             return self._postcenter_create_one_by_one(values_list)
