@@ -1,11 +1,13 @@
 """Records created together: the rows of several ``create`` calls of one model written in one INSERT.
 
 Odoo 11 creates one record at a time: each ``create`` works out the defaults, inserts its row, links its many2many
-values, then reads and recomputes what depends on it. For the messages that a scheduled action writes by the
-hundred (the auto-close's tracking notes and stage emails), ``insert`` does that same work once for all of them.
+values, then reads and recomputes what depends on it. For the records this addon writes by the hundred (a fetched
+batch's new customers, the auto-close's tracking notes and stage emails), ``insert`` does that same work once for
+all of them, and ``recompute`` writes each computed field of them all in one statement.
 
 It is only used where the model's ``create`` is known: ``plain_create`` tells whether every override of ``create``
-of the model comes from modules whose work the callers repeat (``mail`` for messages, ``fetchmail`` for emails);
+of the model comes from modules whose work the callers repeat (``base`` and ``mail`` for partners, ``mail`` for
+messages, ``fetchmail`` for emails);
 with any other module's override installed, or with a value this module does not write, the callers create the
 records through the ORM, one by one, as Odoo does.
 """
@@ -74,7 +76,8 @@ def insert(model, values_list):
     _write_links(model, ids, links)
     _write_lines(model, ids, lines)
     records.modified(model._fields)
-    records._validate_fields(names)
+    records._validate_fields(set(names) | {field.name for row_links in links for field, _ids in row_links}
+                             | {field.name for row_lines in lines for field, _values in row_lines})
     if model.env.recompute and model.env.context.get('recompute', True):
         recompute(model)
     records.check_access_rule('create')
