@@ -42,15 +42,21 @@ class ResPartner(models.Model):
     def _postcenter_new_customer(self, name, address):
         """Create the customer ``address``. No "created" note, no followers, no generated avatar (install_mode):
         the web client shows its placeholder picture, and drawing one costs more than the rest of the ticket."""
-        values = {'name': name or address, 'email': address}
-        return self.with_context(tracking_disable=True, install_mode=True).create(values)
+        return self.with_context(tracking_disable=True, install_mode=True).create(
+            self._postcenter_customer_values(name, address))
+
+    @api.model
+    def _postcenter_customer_values(self, name, address):
+        """A new customer: the sender's name, or the address when there is none."""
+        return {'name': name or address, 'email': address}
 
     @api.model
     def _postcenter_create_customers(self, senders):
         """Create the customers of a fetched batch together: ``senders`` is ``[(name, address)]`` of addresses no
         active partner has (the first name of an address is kept, as when each email creates its own). Their stored
         fields (display name, commercial partner, share...) are computed once for all of them rather than after
-        each create, with nothing read in between. Returns ``{lower address: (partner id, False)}``, the form of
+        each create, with nothing read in between (as rows, ``_postcenter_insert_customers``, when only base and
+        mail create partners). Returns ``{lower address: (partner id, False)}``, the form of
         ``_postcenter_known_customers``."""
         first = {}
         for name, address in senders:
@@ -76,7 +82,7 @@ class ResPartner(models.Model):
         Partner = self.with_context(tracking_disable=True, install_mode=True)
         try:
             with self.env.cr.savepoint():
-                return list(rows.insert(Partner, [{'name': name or address, 'email': address}
+                return list(rows.insert(Partner, [self._postcenter_customer_values(name, address)
                                                   for name, address in senders]))
         except rows.NotPlain:
             return None
