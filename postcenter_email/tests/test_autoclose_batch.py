@@ -4,6 +4,8 @@ import contextlib
 import re
 from unittest import mock
 
+from odoo import sql_db
+
 from odoo.addons.postcenter_email.models import rows as batch_rows
 
 from .common import ChannelCase, make_email
@@ -173,6 +175,29 @@ class TestAutoCloseBatch(ChannelCase):
         def stored_apart(chatter):
             return [re.sub(r'/web/image/\d+\?access_token=[\w-]+', 'IMAGE', text) for text in chatter]
         self.assertEqual(stored_apart(by_cron), stored_apart(one_by_one))
+
+    def partner_reads_of_the_cron(self, tickets):
+        """How many times the cron reads customers' rows while it closes ``tickets`` (their caches emptied first)."""
+        statements = []
+        original = sql_db.Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=None):
+            statements.append(str(query))
+            return original(cr, query, params, log_exceptions)
+        self.env.clear()
+        with mock.patch.object(sql_db.Cursor, 'execute', execute), self.moment(LATER):
+            self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=LATER), len(tickets))
+        return len([query for query in statements if query.startswith('SELECT "res_partner"."id" as "id",')])
+
+    def test_the_customers_a_batchs_stage_emails_reach_are_read_at_once(self):
+        Template = type(self.env['mail.template'])
+        first = self.twins(self.account, 'uno') + self.twins(self.account, 'dos')
+        with mock.patch.object(Template, '_postcenter_read_related', lambda template, ids: None):
+            one_by_one = self.partner_reads_of_the_cron(first)
+        at_once = self.partner_reads_of_the_cron(self.twins(self.account, 'tres') + self.twins(self.account, 'cuatro'))
+        # read at once: the four customers, the company's partner, the agent's partner
+        self.assertLessEqual(at_once, 3)
+        self.assertGreaterEqual(one_by_one, at_once + 3, 'each render read its own customer')
 
     def test_a_batch_that_another_module_refuses_is_closed_ticket_by_ticket(self):
         plain = self.twins(self.account, 'plain')
