@@ -11,7 +11,8 @@ KNOWN_CREATE = {'mail.message': {'mail'}, 'mail.tracking.value': set()}
 
 
 class MailMessage(models.Model):
-    """Messages that nobody is to be told of, written together (the auto-close's tracking notes and stage emails)."""
+    """Messages that nobody is to be told of, written as rows (the auto-close's tracking notes and stage emails, a
+    new ticket's first email)."""
 
     _inherit = 'mail.message'
 
@@ -69,8 +70,8 @@ class MailMessage(models.Model):
 
     @api.model
     def _postcenter_completed(self, values):
-        """``values`` completed as ``create`` does before writing (the sender's address, the Message-ID), its
-        tracking values as lines; None when ``create`` would do more (an image in the body to store apart)."""
+        """``values`` completed as ``create`` does before writing (the sender's address, the Message-ID); None when
+        ``create`` would do more (an image in the body to store apart)."""
         values = dict(values)
         if values.get('body') and _image_dataurl.search(values['body']):
             return None
@@ -85,12 +86,14 @@ class MailMessage(models.Model):
     def _postcenter_fill_names_and_reply_to(self, values_list):
         """The record names (one ``name_get`` per model, as superuser, as ``_get_record_name``) and the Reply-To
         addresses (``_get_reply_to``) that ``create`` would work out, for those of ``values_list`` without them."""
+        context = self.env.context
+        naming = 'default_record_name' not in context  # else create leaves the name to that default
         unnamed = {}
-        if 'default_record_name' not in self.env.context:
+        if naming:
             for values in values_list:
                 if 'record_name' not in values:
-                    model = values.get('model', self.env.context.get('default_model'))
-                    res_id = values.get('res_id', self.env.context.get('default_res_id'))
+                    model = values.get('model', context.get('default_model'))
+                    res_id = values.get('res_id', context.get('default_res_id'))
                     if model and res_id and model in self.env:
                         unnamed.setdefault(model, set()).add(res_id)
                     else:
@@ -100,8 +103,8 @@ class MailMessage(models.Model):
             names.update({(model, res_id): name for res_id, name in
                           self.env[model].sudo(SUPERUSER_ID).browse(sorted(res_ids)).name_get()})
         for values in values_list:
-            if 'record_name' not in values and 'default_record_name' not in self.env.context:
-                values['record_name'] = names[(values.get('model', self.env.context.get('default_model')),
-                                               values.get('res_id', self.env.context.get('default_res_id')))]
+            if naming and 'record_name' not in values:
+                values['record_name'] = names[(values.get('model', context.get('default_model')),
+                                               values.get('res_id', context.get('default_res_id')))]
             if 'reply_to' not in values:
                 values['reply_to'] = self._get_reply_to(values)

@@ -3,7 +3,8 @@
 Odoo 11 creates one record at a time: each ``create`` works out the defaults, inserts its row, links its many2many
 values, then reads and recomputes what depends on it. For the records this addon writes by the hundred (a fetched
 batch's new customers, the auto-close's tracking notes and stage emails), ``insert`` does that same work once for
-all of them, and ``recompute`` writes each computed field of them all in one statement.
+all of them, and ``recompute`` writes each computed field of them all in one statement (a new ticket's first
+email, alone, is written the same way: without the ORM's read-back of the new row).
 
 It is only used where the model's ``create`` is known: ``plain_create`` tells whether every override of ``create``
 of the model comes from modules whose work the callers repeat (``base`` and ``mail`` for partners, ``mail`` for
