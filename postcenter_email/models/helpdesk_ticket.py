@@ -146,13 +146,14 @@ class HelpdeskTicket(models.Model):
         """A new ticket for a customer's first email of a conversation."""
         found = self.env['postcenter.email.receipt']._important_keywords(account, parsed)
         settings = account._ingest_settings()
+        customer = partner.read(['name', 'email'])[0] if partner else {}  # the two columns, not the whole row
         values = {
             'name': (parsed.get('subject') or '').strip()[:500] or _('(No subject)'),
             'description': parsed.get('body'),
             'partner_id': partner.id,
-            'partner_name': partner.name,
-            'partner_email': partner.email,
-            'channel_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_channel_email').id,
+            'partner_name': customer.get('name', False),
+            'partner_email': customer.get('email', False),
+            'channel_id': self.env['ir.model.data'].xmlid_to_res_id('helpdesk_mgmt.helpdesk_ticket_channel_email'),
             'team_id': settings.team_id,
             'company_id': settings.company_id,
             'email_account_id': account.id,
@@ -161,23 +162,46 @@ class HelpdeskTicket(models.Model):
             'important_keywords': ', '.join(found),
         }
         values.update(self._postcenter_response_clock(account, fields.Datetime.now()))
+        values.update(self._postcenter_stage_and_number(settings.company_id))
         if partner:  # the customer follows the ticket (set at creation: cheaper than message_subscribe)
             values['message_follower_ids'] = self.env['mail.followers']._add_follower_command(
                 self._name, [], {partner.id: None}, {})[0]
         ticket = self.with_context(tracking_disable=True).create(values)
-        ticket._postcenter_add_email(parsed, partner, notify=False)
+        ticket._postcenter_add_email(parsed, partner, notify=False, opened=values)
         account._notify_new_ticket(ticket)
         return ticket
 
+    @api.model
+    def _postcenter_stage_and_number(self, company_id):
+        """A new ticket's default stage and its number, as ``create`` gives them (helpdesk_mgmt's default stage;
+        the next number of the ticket sequence ``ir.sequence.next_by_code`` picks for the company), with the stage
+        and the sequence looked up once per fetched batch (``postcenter_settings``) rather than for every ticket."""
+        batch = self.env.context.get('postcenter_settings')
+        key = ('helpdesk.ticket', company_id)
+        found = batch.get(key) if batch is not None else None
+        if found is None:
+            company_id = company_id or self.env.user.company_id.id
+            found = (self.default_get(['stage_id']).get('stage_id'), self.env['ir.sequence'].search(
+                [('code', '=', 'helpdesk.ticket.sequence'), ('company_id', 'in', [company_id, False])],
+                order='company_id', limit=1))
+            if batch is not None:
+                batch[key] = found
+        stage_id, sequence = found
+        values = {'stage_id': stage_id} if stage_id else {}
+        if sequence:
+            values['number'] = sequence._next()
+        return values
+
     @api.multi
-    def _postcenter_add_email(self, parsed, partner, notify=True):
+    def _postcenter_add_email(self, parsed, partner, notify=True, opened=None):
         """Post the customer's email in the chatter, as Odoo's mail gateway would; reopen a closed ticket.
 
         ``notify=False`` (a ticket just opened, followed by its customer alone, the author) skips
-        working out followers to notify: there is nobody.
+        working out followers to notify: there is nobody. ``opened``: the values the ticket was just created
+        with, when it was (it is in the stage it was created in, and its title is known: nothing to read).
         """
         self.ensure_one()
-        if self.stage_id.closed:
+        if opened is None and self.stage_id.closed:
             self._postcenter_reopen()
         extra = {'date': parsed['date']} if parsed.get('date') else {}
         context = {'mail_create_nosubscribe': True, 'postcenter_incoming': True}
@@ -188,7 +212,8 @@ class HelpdeskTicket(models.Model):
             body=parsed.get('body') or '', subject=parsed.get('subject'), message_type='email',
             subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
             message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
-            reply_to=parsed.get('reply_to') or parsed.get('email_from'), record_name=self.name, **extra)
+            reply_to=parsed.get('reply_to') or parsed.get('email_from'),
+            record_name=opened['name'] if opened else self.name, **extra)
         with timing.phase('chatter'):
             if not notify and ticket._postcenter_posts_plainly():  # nobody to tell: the message written as a row
                 ticket._postcenter_post_unnotified([(ticket, post)])
