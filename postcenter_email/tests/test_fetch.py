@@ -112,6 +112,32 @@ class TestNewMail(IngestCase):
         self.assertEqual(self.tickets().filtered(lambda t: t.name in ('uno', 'tres')).mapped('partner_id'),
                          created[0])
 
+    def test_a_batchs_tickets_get_the_stage_and_numbers_that_create_gives(self):
+        """The default stage and the ticket sequence are looked up once for the batch; the tickets get the stage and
+        the consecutive numbers ``create`` gives, and a ticket created by hand afterwards the next one."""
+        Ticket = self.env['helpdesk.ticket']
+        sequence = self.env['ir.sequence'].search([('code', '=', 'helpdesk.ticket.sequence')], limit=1)
+        first = sequence.number_next_actual
+        self.mailbox.append(*[make_email(subject='pedido %d' % n, sender='cliente%d@nuevo.cl' % n)
+                              for n in range(3)])
+        Sequence = type(self.env['ir.sequence'])
+        looked_up, real_search = [], Sequence.search
+
+        def search(records, domain, *args, **kwargs):
+            if ('code', '=', 'helpdesk.ticket.sequence') in domain:
+                looked_up.append(domain)
+            return real_search(records, domain, *args, **kwargs)
+        with mock.patch.object(Sequence, 'search', search):
+            self.fetch()
+        tickets = self.tickets().sorted('id')
+        self.assertEqual(len(looked_up), 1, 'the sequence is looked up once for the batch')
+        self.assertEqual(tickets.mapped('stage_id').ids, [Ticket.default_get(['stage_id'])['stage_id']])
+        expected = [sequence.get_next_char(number) for number in range(first, first + 3)]
+        self.assertEqual(tickets.mapped('number'), expected)
+        by_hand = Ticket.create({'name': 'a mano', 'description': 'x'})
+        self.assertEqual(by_hand.number, sequence.get_next_char(first + 3))
+        self.assertEqual(by_hand.stage_id, tickets[0].stage_id)
+
     def test_email_without_subject(self):
         message = make_email()
         del message['Subject']
