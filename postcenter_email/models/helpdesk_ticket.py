@@ -164,12 +164,20 @@ class HelpdeskTicket(models.Model):
         values.update(self._postcenter_response_clock(account, fields.Datetime.now()))
         values.update(self._postcenter_stage_and_number(settings.company_id))
         if partner:  # the customer follows the ticket (set at creation: cheaper than message_subscribe)
-            values['message_follower_ids'] = self.env['mail.followers']._add_follower_command(
-                self._name, [], {partner.id: None}, {})[0]
+            values['message_follower_ids'] = [(0, 0, self._postcenter_follower_values(partner))]
         ticket = self.with_context(tracking_disable=True).create(values)
         ticket._postcenter_add_email(parsed, partner, notify=False, opened=values)
         account._notify_new_ticket(ticket)
         return ticket
+
+    @api.model
+    def _postcenter_follower_values(self, partner):
+        """The follower line that ``mail.followers._add_follower_command`` gives ``partner`` on a new ticket: the
+        model's default subtypes for an internal user, its external ones for anyone else (whether the partner is
+        an agent is known from the batch's look-up, ``res.partner._postcenter_is_agent``)."""
+        default, _internal, external = self.env['mail.message.subtype'].default_subtypes(self._name)
+        subtypes = default if partner._postcenter_is_agent() else external
+        return {'res_model': self._name, 'partner_id': partner.id, 'subtype_ids': [(6, 0, subtypes.ids)]}
 
     @api.model
     def _postcenter_stage_and_number(self, company_id):
@@ -201,7 +209,8 @@ class HelpdeskTicket(models.Model):
         with, when it was (it is in the stage it was created in, and its title is known: nothing to read).
         """
         self.ensure_one()
-        if opened is None and self.stage_id.closed:
+        title, closed = (opened['name'], False) if opened else self._postcenter_title_and_closed()
+        if closed:
             self._postcenter_reopen()
         extra = {'date': parsed['date']} if parsed.get('date') else {}
         context = {'mail_create_nosubscribe': True, 'postcenter_incoming': True}
@@ -213,12 +222,24 @@ class HelpdeskTicket(models.Model):
             subtype='mail.mt_comment', author_id=partner.id, email_from=parsed.get('email_from'),
             message_id=parsed['message_id'], attachments=parsed.get('attachments') or [],
             reply_to=parsed.get('reply_to') or parsed.get('email_from'),
-            record_name=opened['name'] if opened else self.name, **extra)
+            record_name=title, **extra)
         with timing.phase('chatter'):
             if not notify and ticket._postcenter_posts_plainly():  # nobody to tell: the message written as a row
                 ticket._postcenter_post_unnotified([(ticket, post)])
             else:
                 ticket.message_post(**post)
+
+    @api.multi
+    def _postcenter_title_and_closed(self):
+        """The ticket's title and whether its stage is a closed one, in one statement: through the ORM, the
+        ticket's whole row and its stage's would be read for them (a reply posted in a ticket empties Odoo's
+        record cache, so they are not in it)."""
+        self.ensure_one()
+        self.env.cr.execute("""
+            SELECT t.name, s.closed FROM helpdesk_ticket t LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+             WHERE t.id = %s""", (self.id,))
+        title, closed = self.env.cr.fetchone()
+        return title, bool(closed)
 
     @api.multi
     def _postcenter_original_arrived(self, message_key, parsed, partner):

@@ -145,7 +145,8 @@ class ResPartner(models.Model):
         transaction (``postcenter_notify_later``, a list) the emails are queued and the message noted in that list:
         they all leave together once it is committed (``postcenter.email.account._send_notifications``)."""
         if self and message.message_type == 'email' and message.model == 'helpdesk.ticket' and message.res_id and \
-                self.env['helpdesk.ticket'].sudo().browse(message.res_id).email_account_id:
+                self.env['helpdesk.ticket'].sudo().with_context(prefetch_fields=False).browse(
+                    message.res_id).email_account_id:  # that column alone, not the ticket's whole row
             self = self.filtered(lambda partner: any(not user.share for user in partner.user_ids))
         later = self.env.context.get('postcenter_notify_later')
         if self and later is not None:  # a fetch's batch: its emails leave together once the batch is committed

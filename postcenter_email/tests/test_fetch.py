@@ -138,6 +138,24 @@ class TestNewMail(IngestCase):
         self.assertEqual(by_hand.number, sequence.get_next_char(first + 3))
         self.assertEqual(by_hand.stage_id, tickets[0].stage_id)
 
+    def test_the_sender_follows_the_ticket_with_the_subtypes_odoo_gives(self):
+        """A customer follows their ticket with the external subtypes, an agent writing one with the default ones:
+        what ``mail.followers._add_follower_command`` gives each."""
+        agent = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Andrea Agente', 'login': 'pc_follow_agent', 'email': 'andrea@empresa.example'})
+        self.mailbox.append(make_email(subject='de la clienta', sender='Rosa Díaz <rosa@nueva.cl>'),
+                            make_email(subject='de la agente', sender='andrea@empresa.example'))
+        self.fetch()
+        Followers = self.env['mail.followers']
+        for ticket in self.tickets():
+            follower = Followers.search([('res_model', '=', 'helpdesk.ticket'), ('res_id', '=', ticket.id)])
+            self.assertEqual(len(follower), 1, ticket.name)
+            odoo_line = Followers._add_follower_command('helpdesk.ticket', [], {ticket.partner_id.id: None}, {})[0]
+            self.assertEqual(follower.subtype_ids.ids, odoo_line[0][2]['subtype_ids'][0][2], ticket.name)
+        self.assertEqual(self.tickets().filtered(lambda t: t.name == 'de la agente').partner_id, agent.partner_id)
+        default, _internal, external = self.env['mail.message.subtype'].default_subtypes('helpdesk.ticket')
+        self.assertNotEqual(default, external, 'the two kinds of senders are told apart')
+
     def test_email_without_subject(self):
         message = make_email()
         del message['Subject']
