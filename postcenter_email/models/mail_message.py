@@ -12,9 +12,31 @@ KNOWN_CREATE = {'mail.message': {'mail'}, 'mail.tracking.value': set()}
 
 class MailMessage(models.Model):
     """Messages that nobody is to be told of, written as rows (the auto-close's tracking notes and stage emails, a
-    new ticket's first email)."""
+    new ticket's first email); the record cache kept through a fetched batch's notifications."""
 
     _inherit = 'mail.message'
+
+    @api.multi
+    def _notify(self, force_send=False, send_after_commit=True, user_signature=True):
+        """Odoo's notification of the message's recipients, which ends by emptying the whole record cache when the
+        message has a parent (parent and child messages change which messages a user may read). Inside one of the
+        addon's batches (a fetched batch, a forwarded email, the auto-close: ``postcenter_notify_later`` in the
+        context) run as the superuser, whom no record rule restricts, only the messages' own cache is emptied
+        (``invalidate_cache``): nothing else cached can depend on those links, and the tickets, accounts and
+        partners of the rest of the batch are not read all over again after every reply."""
+        message = self
+        if self.env.uid == SUPERUSER_ID and self.env.context.get('postcenter_notify_later') is not None:
+            message = self.with_context(postcenter_messages_cache_only=True)
+        return super(MailMessage, message)._notify(force_send=force_send, send_after_commit=send_after_commit,
+                                                   user_signature=user_signature)
+
+    @api.model
+    def invalidate_cache(self, fnames=None, ids=None):
+        """Odoo's cache invalidation; the whole cache asked for at the end of ``_notify`` inside one of the addon's
+        batches (see there) is narrowed to the messages' fields."""
+        if fnames is None and ids is None and self.env.context.get('postcenter_messages_cache_only'):
+            return super().invalidate_cache(fnames=list(self._fields))
+        return super().invalidate_cache(fnames=fnames, ids=ids)
 
     @api.model
     def _postcenter_create_unnotified(self, values_list):

@@ -13,3 +13,4 @@ from . import test_autoreplies
 from . import test_backoff
 from . import test_alerts
 from . import test_rows
+from . import test_notify_cache
