@@ -77,12 +77,42 @@ def insert(model, values_list):
     _write_links(model, ids, links)
     _write_lines(model, ids, lines)
     records.modified(model._fields)
+    _put_in_cache(records, names, rows, links, lines)
     records._validate_fields(set(names) | {field.name for row_links in links for field, _ids in row_links}
                              | {field.name for row_lines in lines for field, _values in row_lines})
     if model.env.recompute and model.env.context.get('recompute', True):
         recompute(model)
     records.check_access_rule('create')
     return records
+
+
+def _put_in_cache(records, names, rows, links, lines):
+    """Put in the cache what reading the new ``records`` back would (``rows``: their values of the columns
+    ``names``, as written): every plain column (those left out are NULL) and, empty, each many2many and one2many
+    field that was not given (a record just inserted has no lines or links but its own). Left to be read: computed,
+    translated, binary, inherited and log fields, and the x2many fields given. Only for the superuser, whom no
+    record rule hides a row from: reading them is then all it would do."""
+    model = records.browse()
+    if model.env.uid != SUPERUSER_ID:
+        return
+    given = {field for row_links in links for field, _ids in row_links} | \
+        {field for row_lines in lines for field, _values in row_lines}
+    columns, empty = [], []
+    for name, field in model._fields.items():
+        if not field.store or field.compute or field.inherited or field.translate or \
+                name in models.MAGIC_COLUMNS or field.type == 'binary' or field in given:
+            continue
+        if field.column_type:
+            columns.append((field, names.index(name) if name in names else None))
+        elif field.type in ('one2many', 'many2many'):
+            empty.append(field)
+    cache = model.env.cache
+    for record, row in zip(records, rows):
+        for field, index in columns:
+            cache.set(record, field, field.convert_to_cache(None if index is None else row[index], record,
+                                                            validate=False))
+        for field in empty:
+            cache.set(record, field, ())  # the cache's form of no records
 
 
 def recompute(model):

@@ -98,3 +98,41 @@ class TestRows(TransactionCase):
             self.assertEqual(mine_row.pop('commercial_partner_id'), mine.id)
             self.assertEqual(odoos_row.pop('commercial_partner_id'), odoos.id)
             self.assertEqual(mine_row, odoos_row)
+
+    def test_what_the_cache_holds_of_new_rows_is_what_reading_them_gives(self):
+        """The columns and empty lines that ``rows.insert`` puts in the cache equal what reading the rows back
+        puts there, and nothing more is read for them; for another user than the superuser nothing is put."""
+        ticket = self.env['helpdesk.ticket'].create({'name': 'Caché', 'description': 'x'})
+        partner = self.env['res.partner'].create({'name': 'Uno'})
+        message_values = {'model': 'helpdesk.ticket', 'res_id': ticket.id, 'message_type': 'email',
+                          'body': '<p>Hola <script>mal()</script></p>', 'author_id': partner.id,
+                          'email_from': 'uno@x.example', 'date': '2026-12-01 10:20:30', 'partner_ids': []}
+        cases = [(self.env['mail.message'], message_values),
+                 (self.env['res.partner'].with_context(tracking_disable=True, install_mode=True),
+                  {'name': 'Gil', 'email': 'gil@x.example', 'customer': True})]
+        for model, values in cases:
+            record = rows.insert(model, [dict(values)])
+            cache = self.env.cache
+            cached = {field: cache.get(record, field) for field in record._fields.values()
+                      if cache.contains(record, field)}
+            self.assertIn(record._fields['email_from' if 'body' in values else 'email'], cached)
+            self.assertIn(record._fields['message_follower_ids' if 'name' in values else 'tracking_value_ids'],
+                          cached, 'an x2many not given: empty')
+            statements = self.env.cr.sql_log_count
+            self.assertTrue(all(record[field.name] is not None for field in cached))
+            self.assertEqual(self.env.cr.sql_log_count, statements, 'nothing read for them')
+            if 'body' in values:
+                self.assertNotIn('script', cached[record._fields['body']], 'sanitized as written')
+            record.invalidate_cache(ids=record.ids)
+            for field, value in cached.items():
+                self.assertIsNotNone(record[field.name])
+                self.assertEqual(cache.get(record, field), value, field)
+        user = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Otra', 'login': 'pc_rows_other', 'groups_id': [(6, 0, [
+                self.env.ref('base.group_user').id, self.env.ref('base.group_partner_manager').id])]})
+        other = rows.insert(self.env['res.partner'], [{'name': 'Hugo'}])
+        other.invalidate_cache(ids=other.ids)
+        rows._put_in_cache(other.sudo(user), ['name'], [['Hugo']], [[]], [[]])
+        self.assertFalse(self.env.cache.contains(other, other._fields['name']), 'record rules may apply: read')
+        rows._put_in_cache(other, ['name'], [['Hugo']], [[]], [[]])
+        self.assertTrue(self.env.cache.contains(other, other._fields['name']))
