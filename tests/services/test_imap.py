@@ -104,7 +104,7 @@ def test_connection_cut_during_a_session_is_a_network_failure_midway(dovecot, tr
     try:
         dovecot.stop()
         with pytest.raises(exceptions.NetworkFailure) as caught:
-            mailbox.uids_after(0)
+            mailbox.unseen_uids()  # a search (on the empty INBOX, ``uids_after`` would ask the server nothing)
         assert caught.value.midway
     finally:
         mailbox.close()
@@ -223,3 +223,22 @@ def test_a_failed_fetch_ahead_is_raised_where_its_batch_is_asked_for(dovecot):
                     got.append(len(messages))
         assert got == [2], 'the first batch came out whole before the failure of the second'
         assert len(fetch(uids)) == 4, 'the session is still usable afterwards'
+
+
+def test_no_search_when_uidnext_says_nothing_new_arrived(dovecot):
+    _fill(dovecot.imap_port, 3)
+    with imap.open_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD) as mailbox:
+        uids = mailbox.uids_after(0)
+        searches, search = [], mailbox.client.search
+        mailbox.client.search = lambda criteria: searches.append(criteria) or search(criteria)
+        assert mailbox.uids_after(max(uids)) == []
+        assert searches == [], 'UIDNEXT (%d) is the next UID: nothing above %d' % (mailbox.uidnext, max(uids))
+        assert mailbox.uids_after(max(uids) - 1) == [max(uids)]
+        assert len(searches) == 1
+    client = imapclient.IMAPClient('127.0.0.1', port=dovecot.imap_port, ssl=False)
+    client.login(USER, PASSWORD)
+    client.append('INBOX', b'From: a@b.example\r\nSubject: new\r\nMessage-ID: <new@b.example>\r\n\r\nHola\r\n')
+    client.logout()
+    with imap.open_mailbox('127.0.0.1', dovecot.imap_port, False, USER, PASSWORD) as mailbox:
+        new = mailbox.uids_after(max(uids))
+        assert len(new) == 1 and new[0] > max(uids), 'a message arrived since: found by the search'
