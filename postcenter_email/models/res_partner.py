@@ -83,7 +83,7 @@ class ResPartner(models.Model):
         try:
             with self.env.cr.savepoint():
                 return list(rows.insert(Partner, [self._postcenter_customer_values(name, address)
-                                                  for name, address in senders]))
+                                                  for name, address in senders], in_cache=True))
         except rows.NotPlain:
             return None
 

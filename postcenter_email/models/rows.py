@@ -32,11 +32,13 @@ def plain_create(model, known_modules):
     return True
 
 
-def insert(model, values_list):
+def insert(model, values_list, in_cache=False):
     """Create a record of ``model`` for each dict of ``values_list``, as ``model.create`` would (its defaults, the
     booleans left out written false, column conversion with the HTML sanitiser, selection checks, the log columns,
     many2many links, one2many lines, Python constraints, stored computed fields, the access checks), with one
-    INSERT for the rows of all of them; returns the records, in the order of ``values_list``. Raises ``NotPlain``
+    INSERT for the rows of all of them; returns the records, in the order of ``values_list``. ``in_cache``: the
+    new rows are also put in the cache as reading them back would (``_put_in_cache``), for a caller that reads
+    them next (their computed fields are then worked out without reading the rows back). Raises ``NotPlain``
     for what it does not write (the caller's savepoint undoes a part written): a parent store, inverses, translated
     columns in another language, commands that change other records (many2many 0, 1, 2; one2many other than 0).
     A model with parents (``_inherits``) is written when each record's parent is given: its values of the parents'
@@ -77,7 +79,8 @@ def insert(model, values_list):
     _write_links(model, ids, links)
     _write_lines(model, ids, lines)
     records.modified(model._fields)
-    _put_in_cache(records, names, rows, links, lines)
+    if in_cache:
+        _put_in_cache(records, names, rows, links, lines)
     records._validate_fields(set(names) | {field.name for row_links in links for field, _ids in row_links}
                              | {field.name for row_lines in lines for field, _values in row_lines})
     if model.env.recompute and model.env.context.get('recompute', True):

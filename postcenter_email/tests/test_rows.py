@@ -111,7 +111,7 @@ class TestRows(TransactionCase):
                  (self.env['res.partner'].with_context(tracking_disable=True, install_mode=True),
                   {'name': 'Gil', 'email': 'gil@x.example', 'customer': True})]
         for model, values in cases:
-            record = rows.insert(model, [dict(values)])
+            record = rows.insert(model, [dict(values)], in_cache=True)
             cache = self.env.cache
             cached = {field: cache.get(record, field) for field in record._fields.values()
                       if cache.contains(record, field)}
@@ -130,6 +130,8 @@ class TestRows(TransactionCase):
         user = self.env['res.users'].with_context(no_reset_password=True).create({
             'name': 'Otra', 'login': 'pc_rows_other', 'groups_id': [(6, 0, [
                 self.env.ref('base.group_user').id, self.env.ref('base.group_partner_manager').id])]})
+        unasked = rows.insert(self.env['mail.message'], [dict(message_values)])
+        self.assertFalse(self.env.cache.contains(unasked, unasked._fields['email_from']), 'not asked: left to read')
         other = rows.insert(self.env['res.partner'], [{'name': 'Hugo'}])
         other.invalidate_cache(ids=other.ids)
         rows._put_in_cache(other.sudo(user), ['name'], [['Hugo']], [[]], [[]])
