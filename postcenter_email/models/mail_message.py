@@ -12,7 +12,7 @@ KNOWN_CREATE = {'mail.message': {'mail'}, 'mail.tracking.value': set()}
 
 class MailMessage(models.Model):
     """Messages that nobody is to be told of, written as rows (the auto-close's tracking notes and stage emails, a
-    new ticket's first email); the record cache kept through a fetched batch's notifications."""
+    new ticket's first email); the record cache kept through the notifications of the addon's batches."""
 
     _inherit = 'mail.message'
 
