@@ -17,6 +17,15 @@ LOCK_NOT_AVAILABLE = '55P03'
 INTERRUPTED_AFTER_MINUTES = 10  # a sending still marked after this long was interrupted
 
 
+class SentToDelete:
+    """The ids of the emails sent in a batch whose deletion is put off to its end. An object compared by identity:
+    Odoo reuses an environment whose context is equal to the one asked for, so an empty list would be taken for
+    another batch's."""
+
+    def __init__(self):
+        self.ids = []
+
+
 class MailMail(models.Model):
     """Emails of Email-channel tickets leave exactly once: a committed mark before the SMTP conversation, the
     outcome decided after it; a failure is retried with backoff and the ticket says why, in plain words."""
@@ -81,21 +90,59 @@ class MailMail(models.Model):
             # Odoo's own send() for every other email.
             super(MailMail, others).send(  # pylint: disable=super-method-mismatch
                 auto_commit=auto_commit, raise_exception=raise_exception)
-        for server_id, batch_ids in tickets._split_by_server():
-            session = connect_error = None
-            try:
-                session = self.env['ir.mail_server'].connect(mail_server_id=server_id)
-            except Exception as error:
-                connect_error = error
-            try:
-                for mail in self.browse(batch_ids):
-                    mail._postcenter_send_once(session, connect_error)
-            finally:
-                if session:
-                    try:
-                        session.quit()
-                    except Exception:
-                        _logger.info('SMTP session of mail server %s did not close cleanly', server_id)
+        sent_to_delete = SentToDelete()
+        try:
+            for server_id, batch_ids in tickets._split_by_server():
+                tickets._postcenter_send_on_server(server_id, batch_ids, sent_to_delete)
+        finally:
+            self._postcenter_delete_sent(sent_to_delete.ids)
+        return True
+
+    @api.model
+    def _postcenter_send_on_server(self, server_id, mail_ids, sent_to_delete):
+        """The emails ``mail_ids`` sent one by one on one session of mail server ``server_id``; the sent ones Odoo
+        would delete at once (``auto_delete``) are added to ``sent_to_delete`` (a ``SentToDelete``) instead."""
+        session = connect_error = None
+        try:
+            session = self.env['ir.mail_server'].connect(mail_server_id=server_id)
+        except Exception as error:
+            connect_error = error
+        try:
+            for mail in self.browse(mail_ids):
+                mail._postcenter_send_once(session, connect_error, sent_to_delete)
+        finally:
+            if session:
+                try:
+                    session.quit()
+                except Exception:
+                    _logger.info('SMTP session of mail server %s did not close cleanly', server_id)
+
+    @api.model
+    def _postcenter_delete_sent(self, mail_ids):
+        """Delete, together and committed, the sent emails whose deletion Odoo asked for while a batch was being
+        sent (see ``unlink``): those still sent (an email whose outcome was not committed stays as it was marked).
+        Should it fail, they stay as sent emails: logged, never sent again."""
+        if not mail_ids:
+            return
+
+        try:
+            with api.Environment.manage(), self.pool.cursor() as cr:
+                Mail = self.with_env(self.env(cr=cr)).sudo().with_context(postcenter_delete_later=None)
+                Mail.search([('id', 'in', mail_ids), ('state', '=', 'sent')]).unlink()
+        except Exception:
+            _logger.exception('Sent emails %s could not be deleted; they stay as sent', mail_ids)
+
+    @api.multi
+    def unlink(self):
+        """Odoo's deletion. While a batch of Email-channel emails is being sent (``postcenter_delete_later``: a
+        ``SentToDelete``), the deletion Odoo's ``_send`` asks for once an email is sent (``auto_delete``) is put off: the emails
+        are added to it and deleted together after the batch (``_postcenter_delete_sent``). Each deletion
+        costs a handful of look-ups (properties, XML ids, defaults, attachments) and empties the whole cache; for a
+        batch they are done once."""
+        later = self.env.context.get('postcenter_delete_later')
+        if later is None:
+            return super().unlink()
+        later.ids.extend(self.ids)
         return True
 
     @api.multi
@@ -107,7 +154,7 @@ class MailMail(models.Model):
         return ticket if ticket.email_account_id else self.env['helpdesk.ticket']
 
     @api.multi
-    def _postcenter_send_once(self, session, connect_error=None):
+    def _postcenter_send_once(self, session, connect_error=None, sent_to_delete=None):
         """Send one email at most once, even if this process dies in the middle.
 
         First the email is marked, in a transaction of its own that is committed, as interrupted (state
@@ -116,7 +163,8 @@ class MailMail(models.Model):
         Odoo's own ``_send`` in another transaction, which writes ``sent`` or the error; the outcome is decided
         once that returns (``_postcenter_after_send``). An email not visible to other transactions yet (created in
         the caller's uncommitted transaction) or being written by one goes through Odoo's ``_send`` in the
-        caller's transaction, with Odoo's own guard."""
+        caller's transaction, with Odoo's own guard. ``sent_to_delete``: a ``SentToDelete`` that takes the emails
+        sent on a transaction of their own that Odoo deletes once sent, deleted by the caller after its batch."""
         self.ensure_one()
         claimed = self._postcenter_claim()
         if claimed is False:  # sent, failed or being sent by someone else meanwhile
@@ -127,6 +175,8 @@ class MailMail(models.Model):
         with self._postcenter_own_env() as mail:
             mail.env.cr.execute(
                 "UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s", (mail.id,))
+            if sent_to_delete is not None:
+                mail = mail.with_context(postcenter_delete_later=sent_to_delete)
             mail._postcenter_deliver(session, connect_error)
 
     @contextmanager

@@ -3,11 +3,15 @@
 # they wrote from the cursors it opens itself, as it would in production.
 # pylint: disable=invalid-commit
 
+from unittest import mock
+
+from odoo.addons.mail.models.mail_mail import MailMail as CoreMailMail
+
 from .common import make_email, read_spool, real_smtp_delivery, reply_to
-from .test_replies import ReplyCase
+from .test_replies import ProcessDied, ReplyCase
 
 
-class TestIncomingEmailRecipients(ReplyCase):
+class FollowedTicketCase(ReplyCase):
     """A ticket of Ana's, followed by Ana, by a second contact of hers and by an agent who wants emails."""
 
     def setUp(self):
@@ -45,6 +49,10 @@ class TestIncomingEmailRecipients(ReplyCase):
         with real_smtp_delivery():
             self.env['mail.mail'].process_email_queue()
         return sorted(address for _from, rcpt, _message in read_spool(self.spool)[self.mark:] for address in rcpt)
+
+
+
+class TestIncomingEmailRecipients(FollowedTicketCase):
 
     def test_by_imap_only_the_following_agent_is_told(self):
         self.mailbox.append(self.colleague_writes())
@@ -105,6 +113,44 @@ class TestIncomingEmailRecipients(ReplyCase):
                                                for _from, _rcpt, message in sent))
         self.assertFalse(self.env['mail.mail'].search([('state', '=', 'outgoing')]), 'nothing left for the queue')
         self.assertEqual(self.delivered(), ['andrea@empresa.example'] * 2, 'and nothing sent twice')
+
+
+class TestSentEmailsDeletedTogether(FollowedTicketCase):
+    """Odoo deletes a notification email once it is sent; the emails of one batch are deleted together after it."""
+
+    def notifications(self):
+        return self.env['mail.mail'].sudo().search([('model', '=', 'helpdesk.ticket'), ('res_id', '=', self.ticket.id),
+                                                    ('notification', '=', True)])
+
+    def test_a_batchs_sent_emails_are_deleted_together_once_sent(self):
+        self.mailbox.append(self.colleague_writes(), reply_to(self.first, body='Otra consulta: la factura.'))
+        with mock.patch.object(CoreMailMail, 'unlink', autospec=True, side_effect=CoreMailMail.unlink) as unlink, \
+                real_smtp_delivery():
+            self.fetch()
+        self.assertEqual(len(read_spool(self.spool)) - self.mark, 2, 'both emails left')
+        self.assertEqual([len(call[0][0]) for call in unlink.call_args_list], [2], 'one deletion, of both')
+        self.assertFalse(self.notifications(), 'deleted, as Odoo deletes a sent notification')
+        self.assertEqual(len(self.emails(self.ticket)), 3, 'the messages stay in the chatter')
+
+    def test_an_email_whose_outcome_was_not_committed_is_kept(self):
+        """The server accepted it, then the process died before the outcome was committed: the email stays marked
+        as interrupted, for a person to check, and is not deleted with the batch's sent emails."""
+        self.mailbox.append(self.colleague_writes())
+        with mock.patch.object(type(self.env['mail.mail']), '_postcenter_after_send', side_effect=ProcessDied()), \
+                real_smtp_delivery(), self.assertRaises(ProcessDied):
+            self.fetch()
+        self.cr.rollback()
+        mail = self.notifications()
+        self.assertEqual(len(read_spool(self.spool)) - self.mark, 1)
+        self.assertEqual((len(mail), mail.state), (1, 'exception'))
+        self.assertIn('interrupted', mail.failure_reason)
+
+    def test_outside_a_batch_odoo_deletes_at_once(self):
+        """The ordinary path: an email deleted by anyone else goes at once."""
+        mail = self.env['mail.mail'].sudo().create({'email_to': 'someone@example.com', 'subject': 'Hola',
+                                                    'body_html': '<p>x</p>'})
+        mail.unlink()
+        self.assertFalse(mail.exists())
 
 
 class TestTemplatesCompiledOnce(ReplyCase):
