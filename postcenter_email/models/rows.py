@@ -84,7 +84,7 @@ def insert(model, values_list, in_cache=False):
     records._validate_fields(set(names) | {field.name for row_links in links for field, _ids in row_links}
                              | {field.name for row_lines in lines for field, _values in row_lines})
     if model.env.recompute and model.env.context.get('recompute', True):
-        recompute(model)
+        recompute(model, inserted={record_id: dict(zip(names, row)) for record_id, row in zip(ids, rows)})
     records.check_access_rule('create')
     return records
 
@@ -118,12 +118,16 @@ def _put_in_cache(records, names, rows, links, lines):
             cache.set(record, field, ())  # the cache's form of no records
 
 
-def recompute(model):
+def recompute(model, inserted=None):
     """``model.recompute()``, each computed field's values written for all its records by one UPDATE: Odoo's
     writes each record whose values differ from the others' apart (one UPDATE and one look-up of what depends on
     them per record: for new customers, each one's display name and commercial partner). The same values, the same
     write date and author, the same fields marked for recomputation after them, the same checks. Fields it cannot
-    write by rows (translated, inherited, of a parent store) are written as Odoo writes them."""
+    write by rows (translated, inherited, of a parent store) are written as Odoo writes them. ``inserted``: the
+    column values ``{id: {column: value}}`` of ``model``'s rows just inserted (a column left out is NULL); a new
+    row's computed values that are what it was inserted with (a new ticket's deadline of no activity) are not
+    written again: the update would set the same values and the same write date (``now()`` is the time the
+    transaction started)."""
     env = model.env
     while env.has_todo():
         field, records = env.get_todo()
@@ -135,6 +139,9 @@ def recompute(model):
                 values[record.id] = record._convert_to_write({name: record[name] for name in names})
             except MissingError:
                 continue
+        if inserted and field.model_name == model._name:
+            values = {record_id: record_values for record_id, record_values in values.items()
+                      if not _as_inserted(records, record_values, inserted.get(record_id))}
         with records.env.norecompute():
             if _by_rows(records, names):
                 _update_rows(records.browse(list(values)), names, values)
@@ -142,6 +149,18 @@ def recompute(model):
                 _update_as_odoo(records, values)
         for other in computed:
             records._recompute_done(other)
+
+
+def _as_inserted(records, record_values, row):
+    """Whether ``record_values`` (computed, as written) are what the row was just inserted with (``row``: its
+    column values; None when it was not inserted here)."""
+    if row is None:
+        return False
+    for name, value in record_values.items():
+        field = records._fields[name]
+        if not field.column_type or field.translate or field.convert_to_column(value, records) != row.get(name):
+            return False
+    return True
 
 
 def _by_rows(records, names):

@@ -1,6 +1,7 @@
 """Records created together (``models/rows.py``) hold what ``create`` would have written, column by column."""
 from unittest.mock import patch
 
+from odoo import models
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.postcenter_email.models import rows
@@ -138,3 +139,53 @@ class TestRows(TransactionCase):
         self.assertFalse(self.env.cache.contains(other, other._fields['name']), 'record rules may apply: read')
         rows._put_in_cache(other, ['name'], [['Hugo']], [[]], [[]])
         self.assertTrue(self.env.cache.contains(other, other._fields['name']))
+
+    def ticket_values(self, partner, number):
+        Ticket = self.env['helpdesk.ticket']
+        values = {'name': 'Mi pedido', 'description': '<p>Hola <script>mal()</script></p>', 'partner_id': partner.id,
+                  'partner_name': partner.name, 'partner_email': partner.email, 'number': number,
+                  'channel_id': self.env.ref('helpdesk_mgmt.helpdesk_ticket_channel_email').id,
+                  'message_follower_ids': [(0, 0, Ticket._postcenter_follower_values(partner))]}
+        values.update(stage_id=Ticket.default_get(['stage_id'])['stage_id'])
+        return values
+
+    def test_a_ticket_written_as_rows_is_the_ticket_create_makes(self):
+        """The Email channel's new ticket, as one row with its follower line: the columns, the follower and its
+        subtypes that ``create`` writes, the ticket in the cache as read back, its deadline of no activity not
+        written twice."""
+        partner = self.env['res.partner'].create({'name': 'Ana', 'email': 'ana@cliente.example'})
+        Ticket = self.env['helpdesk.ticket']
+        by_orm = Ticket.with_context(tracking_disable=True).create(self.ticket_values(partner, 'T-ORM'))
+        statements = []
+        with patch.object(models.BaseModel, 'create', side_effect=AssertionError('through the ORM')), \
+                patch.object(rows, '_update_as_odoo', side_effect=lambda records, values: statements.append(values)):
+            by_rows = Ticket._postcenter_create(self.ticket_values(partner, 'T-ROWS'))
+        self.assertEqual(statements, [{}], 'nothing written again: the deadline of no activity is the NULL inserted')
+        self.assertFalse(by_rows.activity_date_deadline)
+        for ticket in (by_orm, by_rows):
+            self.assertEqual(ticket.message_follower_ids.mapped('partner_id'), partner)
+        self.assertEqual(by_rows.message_follower_ids.subtype_ids, by_orm.message_follower_ids.subtype_ids)
+        mine, odoos = self.row('helpdesk_ticket', by_rows.id), self.row('helpdesk_ticket', by_orm.id)
+        self.assertEqual((mine.pop('number'), odoos.pop('number')), ('T-ROWS', 'T-ORM'))
+        mine.pop('last_stage_update'), odoos.pop('last_stage_update')
+        self.assertEqual(mine, odoos)
+        self.assertNotIn('script', mine['description'], 'sanitized as create does')
+        cached = self.env.cache.contains(by_rows, by_rows._fields['partner_email'])
+        self.assertTrue(cached, 'in the cache as read back')
+
+    def test_a_ticket_goes_through_create_when_it_asks_for_more(self):
+        """An assigned agent (helpdesk_mgmt emails them), another module's ``create``, another user than the
+        superuser: ``create``, as Odoo does."""
+        partner = self.env['res.partner'].create({'name': 'Bea', 'email': 'bea@cliente.example'})
+        Ticket = self.env['helpdesk.ticket']
+        with patch.object(rows, 'insert', side_effect=AssertionError('as rows')):
+            assigned = Ticket._postcenter_create(dict(self.ticket_values(partner, 'T-1'), user_id=self.env.uid))
+            with patch.object(rows, 'plain_create', return_value=False):
+                other_module = Ticket._postcenter_create(self.ticket_values(partner, 'T-2'))
+            manager = self.env['res.users'].with_context(no_reset_password=True).create({
+                'name': 'Gerente', 'login': 'pc_rows_manager', 'email': 'gerente@x.example', 'groups_id': [
+                    (6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_manager').id])]})
+            as_user = Ticket.sudo(manager)._postcenter_create(self.ticket_values(partner, 'T-3'))
+        self.assertEqual(assigned.user_id, self.env.user)
+        self.assertTrue(assigned.assigned_date, "helpdesk_mgmt's create ran")
+        self.assertEqual((other_module.number, as_user.number), ('T-2', 'T-3'))
