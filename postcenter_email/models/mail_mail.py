@@ -135,10 +135,10 @@ class MailMail(models.Model):
     @api.multi
     def unlink(self):
         """Odoo's deletion. While a batch of Email-channel emails is being sent (``postcenter_delete_later``: a
-        ``SentToDelete``), the deletion Odoo's ``_send`` asks for once an email is sent (``auto_delete``) is put off: the emails
-        are added to it and deleted together after the batch (``_postcenter_delete_sent``). Each deletion
-        costs a handful of look-ups (properties, XML ids, defaults, attachments) and empties the whole cache; for a
-        batch they are done once."""
+        ``SentToDelete``), the deletion Odoo's ``_send`` asks for once an email is sent (``auto_delete``) is put
+        off: the emails are added to it and deleted together after the batch (``_postcenter_delete_sent``). Each
+        deletion costs a handful of look-ups (properties, XML ids, defaults, attachments) and empties the whole
+        cache; for a batch they are done once."""
         later = self.env.context.get('postcenter_delete_later')
         if later is None:
             return super().unlink()

@@ -51,7 +51,6 @@ class FollowedTicketCase(ReplyCase):
         return sorted(address for _from, rcpt, _message in read_spool(self.spool)[self.mark:] for address in rcpt)
 
 
-
 class TestIncomingEmailRecipients(FollowedTicketCase):
 
     def test_by_imap_only_the_following_agent_is_told(self):
