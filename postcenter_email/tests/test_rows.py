@@ -94,6 +94,19 @@ class TestRows(TransactionCase):
                 Partner.create({'name': 'Fer', 'email': 'fer@x.example'})
         with patch.object(rows, '_update_as_odoo', side_effect=AssertionError('by rows')):
             rows.recompute(self.env['res.partner'])
+        computed = [field for field in together._fields.values() if field.store and field.compute]
+        cache = self.env.cache
+        cached = {(record.id, field.name): cache.get(record, field) for record in together for field in computed
+                  if cache.contains(record, field)}
+        self.assertIn((together[0].id, 'commercial_partner_id'), cached, 'what was written stays in the cache')
+        statements = self.env.cr.sql_log_count
+        self.assertEqual(together.mapped('commercial_partner_country_id'), self.env['res.country'])
+        self.assertEqual(self.env.cr.sql_log_count, statements, 'nothing read to compute what depends on them')
+        together.invalidate_cache()
+        for (record_id, name), value in cached.items():
+            record = together.browse(record_id)
+            self.assertIsNotNone(record[name])
+            self.assertEqual(cache.get(record, record._fields[name]), value, 'as read back: %s' % name)
         for mine, odoos in zip(together, odoo_way):
             mine_row, odoos_row = self.row('res_partner', mine.id), self.row('res_partner', odoos.id)
             self.assertEqual(mine_row.pop('commercial_partner_id'), mine.id)
