@@ -124,7 +124,6 @@ class MailMail(models.Model):
         Should it fail, they stay as sent emails: logged, never sent again."""
         if not mail_ids:
             return
-
         try:
             with api.Environment.manage(), self.pool.cursor() as cr:
                 Mail = self.with_env(self.env(cr=cr)).sudo().with_context(postcenter_delete_later=None)
