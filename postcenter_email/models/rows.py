@@ -140,10 +140,11 @@ def recompute(model, inserted=None):
             except MissingError:
                 continue
         if inserted and field.model_name == model._name:
-            kept = {record_id for record_id, record_values in values.items()
-                    if _as_inserted(records, record_values, inserted.get(record_id))}
-            records.browse(sorted(kept))._validate_fields(names)  # the checks the update would have run
-            values = {record_id: record_values for record_id, record_values in values.items() if record_id not in kept}
+            unchanged = {record_id for record_id, record_values in values.items()
+                         if _as_inserted(records, record_values, inserted.get(record_id))}
+            records.browse(sorted(unchanged))._validate_fields(names)  # the checks the update would have run
+            values = {record_id: record_values for record_id, record_values in values.items()
+                      if record_id not in unchanged}
         with records.env.norecompute():
             if _by_rows(records, names):
                 _update_rows(records.browse(list(values)), names, values)
