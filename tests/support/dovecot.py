@@ -97,8 +97,10 @@ active_value = true
 """
 
 
-_SESSION_END = re.compile(r'imap\((?P<login>[^)]*)\)<[^>]*><[^>]*>: Info: Disconnected: (?P<reason>[^(]*?)'
-                          r'(?: \(.*\))? in=.* body_count=(?P<bodies>\d+)')
+# The reason may itself hold parentheses: 'Connection closed: read(size=8147) failed: Connection reset by peer
+# (UID FETCH finished 1.2 secs ago)' when the client died with unread data (its kernel answered with a reset).
+_SESSION_END = re.compile(r'imap\((?P<login>[^)]*)\)<[^>]*><[^>]*>: Info: Disconnected: (?P<reason>.*?)'
+                          r'(?: \([^()]*\))? in=\d+ .* body_count=(?P<bodies>\d+)')
 
 
 class Dovecot:
