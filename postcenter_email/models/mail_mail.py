@@ -100,22 +100,34 @@ class MailMail(models.Model):
 
     @api.model
     def _postcenter_send_on_server(self, server_id, mail_ids, sent_to_delete):
-        """The emails ``mail_ids`` sent one by one on one session of mail server ``server_id``; the sent ones Odoo
-        would delete at once (``auto_delete``) are added to ``sent_to_delete`` (a ``SentToDelete``) instead."""
+        """The emails ``mail_ids`` sent one by one on one session of mail server ``server_id``, each in transactions
+        of its own on one cursor for them all (``_postcenter_sending_env``); the sent ones Odoo would delete at once
+        (``auto_delete``) are added to ``sent_to_delete`` (a ``SentToDelete``) instead."""
         session = connect_error = None
         try:
             session = self.env['ir.mail_server'].connect(mail_server_id=server_id)
         except Exception as error:
             connect_error = error
         try:
-            for mail in self.browse(mail_ids):
-                mail._postcenter_send_once(session, connect_error, sent_to_delete)
+            with self._postcenter_sending_env() as Sending:
+                batch = Sending.browse(mail_ids)
+                batch._postcenter_read_together()
+                for sending in batch:
+                    self.browse(sending.id)._postcenter_send_once(session, connect_error, sent_to_delete, sending)
         finally:
             if session:
                 try:
                     session.quit()
                 except Exception:
                     _logger.info('SMTP session of mail server %s did not close cleanly', server_id)
+
+    @api.multi
+    def _postcenter_read_together(self):
+        """Read the emails' rows and their messages' rows, for them all at once, into the cache: Odoo's ``_send``
+        browses each email alone, so that each would read its own. (Their recipients and attachments are read by
+        ``_send`` in a context of its own for each email, in which a value read here would not be found.)"""
+        self.mapped('state')
+        self.mapped('mail_message_id').mapped('model')
 
     @api.model
     def _postcenter_delete_sent(self, mail_ids):
@@ -153,7 +165,7 @@ class MailMail(models.Model):
         return ticket if ticket.email_account_id else self.env['helpdesk.ticket']
 
     @api.multi
-    def _postcenter_send_once(self, session, connect_error=None, sent_to_delete=None):
+    def _postcenter_send_once(self, session, connect_error=None, sent_to_delete=None, sending=None):
         """Send one email at most once, even if this process dies in the middle.
 
         First the email is marked, in a transaction of its own that is committed, as interrupted (state
@@ -162,46 +174,73 @@ class MailMail(models.Model):
         Odoo's own ``_send`` in another transaction, which writes ``sent`` or the error; the outcome is decided
         once that returns (``_postcenter_after_send``). An email not visible to other transactions yet (created in
         the caller's uncommitted transaction) or being written by one goes through Odoo's ``_send`` in the
-        caller's transaction, with Odoo's own guard. ``sent_to_delete``: a ``SentToDelete`` that takes the emails
-        sent on a transaction of their own that Odoo deletes once sent, deleted by the caller after its batch."""
+        caller's transaction, with Odoo's own guard. ``sending``: this email in the environment of its batch's
+        sending (``_postcenter_sending_env``), else on a cursor of its own. ``sent_to_delete``: a ``SentToDelete``
+        that takes the emails sent on that cursor that Odoo deletes once sent, deleted by the caller after its
+        batch."""
         self.ensure_one()
-        claimed = self._postcenter_claim()
+        if sending is None:
+            with self._postcenter_sending_env() as Sending:
+                return self._postcenter_send_once(session, connect_error, sent_to_delete, Sending.browse(self.id))
+        claimed = sending._postcenter_claim()
         if claimed is False:  # sent, failed or being sent by someone else meanwhile
             return
         if claimed is None:
             self._postcenter_deliver(session, connect_error)
             return
-        with self._postcenter_own_env() as mail:
-            mail.env.cr.execute(
-                "UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s", (mail.id,))
-            if sent_to_delete is not None:
-                mail = mail.with_context(postcenter_delete_later=sent_to_delete)
+        sending.env.cr.execute(
+            "UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s", (sending.id,))
+        sending._postcenter_cache_as_claimed()
+        mail = sending.with_context(postcenter_delete_later=sent_to_delete) if sent_to_delete is not None else sending
+        try:
             mail._postcenter_deliver(session, connect_error)
+        except Exception:
+            sending.env.cr.rollback()
+            raise
+        sending.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.multi
+    def _postcenter_cache_as_claimed(self):
+        """Put in the cache what the claim and its undoing just wrote in the email's row (outgoing, the reason it
+        would be left with if interrupted, no sending time): Odoo's ``_send`` reads the row as it now is, and the
+        rest of the row, read with the batch's, is left in the cache."""
+        cache = self.env.cache
+        for name, value in (('state', 'outgoing'), ('postcenter_sending_since', None),
+                            ('failure_reason', self._postcenter_interrupted_reason())):
+            field = self._fields[name]
+            cache.set(self, field, field.convert_to_cache(value, self, validate=False))
 
     @contextmanager
-    def _postcenter_own_env(self):
-        """This email on a cursor of its own, committed when the block ends without error."""
+    def _postcenter_sending_env(self):
+        """A cursor of its own for sending emails, each committed on it one after the other (as Odoo's ``_send``
+        with ``auto_commit`` does), in one environment: what the emails share (their recipients, the mail server,
+        the ticket's company) is read once for the batch rather than for each email."""
         with api.Environment.manage(), self.pool.cursor() as cr:
             yield self.with_env(self.env(cr=cr))
 
     @api.multi
     def _postcenter_claim(self):
         """Mark the email as being sent, committed: True; False if it is no longer outgoing; None if another
-        transaction cannot see it yet or holds it (the caller's own transaction wrote it)."""
+        transaction cannot see it yet or holds it (the caller's own transaction wrote it). Runs on a cursor of
+        its own (``_postcenter_sending_env``), on which nothing else is pending."""
+        cr = self.env.cr
         try:
-            with self._postcenter_own_env() as mail:
-                mail.env.cr.execute('SELECT state FROM mail_mail WHERE id = %s FOR UPDATE NOWAIT', (mail.id,))
-                row = mail.env.cr.fetchone()
-                if not row:
-                    return None
-                if row[0] != 'outgoing':
-                    return False
-                mail.env.cr.execute("""
-                    UPDATE mail_mail SET state = 'exception', failure_reason = %s,
-                                         postcenter_sending_since = (now() at time zone 'UTC')
-                     WHERE id = %s""", (mail._postcenter_interrupted_reason(), mail.id))
-                return True
+            cr.execute('SELECT state FROM mail_mail WHERE id = %s FOR UPDATE NOWAIT', (self.id,))
+            row = cr.fetchone()
+            if not row:
+                cr.rollback()
+                return None
+            if row[0] != 'outgoing':
+                cr.rollback()
+                return False
+            cr.execute("""
+                UPDATE mail_mail SET state = 'exception', failure_reason = %s,
+                                     postcenter_sending_since = (now() at time zone 'UTC')
+                 WHERE id = %s""", (self._postcenter_interrupted_reason(), self.id))
+            cr.commit()  # pylint: disable=invalid-commit
+            return True
         except psycopg2.OperationalError as error:
+            cr.rollback()
             if error.pgcode == LOCK_NOT_AVAILABLE:
                 return None
             raise

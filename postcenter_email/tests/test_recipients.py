@@ -5,6 +5,8 @@
 
 from unittest import mock
 
+from odoo import models
+
 from odoo.addons.mail.models.mail_mail import MailMail as CoreMailMail
 
 from .common import make_email, read_spool, real_smtp_delivery, reply_to
@@ -130,6 +132,33 @@ class TestSentEmailsDeletedTogether(FollowedTicketCase):
         self.assertEqual([len(call[0][0]) for call in unlink.call_args_list], [2], 'one deletion, of both')
         self.assertFalse(self.notifications(), 'deleted, as Odoo deletes a sent notification')
         self.assertEqual(len(self.emails(self.ticket)), 3, 'the messages stay in the chatter')
+
+    def test_a_batchs_emails_are_sent_in_one_environment(self):
+        """Each email is claimed and sent in transactions of its own, on one cursor for the batch: the emails' rows
+        are read together, and their recipient (the same agent) once, rather than on a new cursor for each."""
+        self.mailbox.append(self.colleague_writes(), reply_to(self.first, body='Otra consulta: la factura.'))
+        reads = []
+        core_read = models.BaseModel._read_from_database
+        sending = type(self.env['mail.mail'])._postcenter_send_on_server
+
+        def read(records, field_names, inherited_field_names=[]):  # pylint: disable=dangerous-default-value
+            reads.append((records._name, set(records.ids), {records._fields[name].type for name in field_names}))
+            return core_read(records, field_names, inherited_field_names)
+
+        def send_on_server(mails, *args):
+            mails.invalidate_cache()  # in tests every cursor is the test's, with its cache: emptied, as a new one's
+            with mock.patch.object(models.BaseModel, '_read_from_database', autospec=True, side_effect=read):
+                return sending(mails, *args)
+        with mock.patch.object(type(self.env['mail.mail']), '_postcenter_send_on_server', autospec=True,
+                               side_effect=send_on_server), real_smtp_delivery():
+            self.fetch()
+        self.assertEqual(len(read_spool(self.spool)) - self.mark, 2, 'both emails left')
+        mails = [(ids, types) for name, ids, types in reads if name == 'mail.mail']
+        self.assertEqual(len(mails[0][0]), 2, 'both rows read at once')
+        self.assertEqual([types for ids, types in mails[1:]], [{'many2many'}] * 2,
+                         'then only their recipients, which Odoo reads in a context of its own for each email')
+        self.assertEqual(len([ids for name, ids, types in reads if name == 'res.partner' and
+                              self.agent.partner_id.id in ids]), 1, 'the agent read once for both')
 
     def test_an_email_whose_outcome_was_not_committed_is_kept(self):
         """The server accepted it, then the process died before the outcome was committed: the email stays marked
