@@ -15,6 +15,7 @@ from . import helpdesk_ticket
 from . import helpdesk_ticket_service_times
 from . import helpdesk_ticket_metrics
 from . import res_partner
+from . import ir_attachment
 from . import mail_thread
 from . import mail_mail
 from . import postcenter_email_alert

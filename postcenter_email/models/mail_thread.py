@@ -1,3 +1,4 @@
+import base64
 import xmlrpc.client
 
 from odoo import SUPERUSER_ID, api, models
@@ -25,6 +26,39 @@ class MailThread(models.AbstractModel):
             return (Account._store_forwarded(addresses, raw) or [False])[0]
         return super().message_process(model, message, custom_values=custom_values, save_original=save_original,
                                        strip_attachments=strip_attachments, thread_id=thread_id)
+
+    def _message_post_process_attachments(self, attachments, attachment_ids, message_data):
+        """Odoo's attachments of a new message. Those of an email the addon receives (``postcenter_incoming``) are
+        created together as rows (``ir.attachment._postcenter_create_rows``) when none is an inline image its body
+        refers to (Odoo rewrites the body for those): the same attachments, in the same order."""
+        if attachments and self.env.context.get('postcenter_incoming'):
+            values_list = self._postcenter_attachment_values(attachments, message_data)
+            created = self.env['ir.attachment']._postcenter_create_rows(values_list) if values_list else None
+            if created is not None:
+                return super()._message_post_process_attachments([], attachment_ids, message_data) + \
+                    [(4, attachment.id) for attachment in created]
+        return super()._message_post_process_attachments(attachments, attachment_ids, message_data)
+
+    @api.model
+    def _postcenter_attachment_values(self, attachments, message_data):
+        """The values Odoo's ``_message_post_process_attachments`` creates each of ``attachments`` with (``(name,
+        content)`` or ``(name, content, info)``; those without content left out, as there); None when one is an
+        inline image (``info`` with a ``cid``)."""
+        values_list = []
+        for attachment in attachments:
+            if len(attachment) not in (2, 3):
+                continue
+            name, content = attachment[:2]
+            if len(attachment) == 3 and attachment[2] and attachment[2].get('cid'):
+                return None
+            if content is None:
+                continue
+            if isinstance(content, str):
+                content = content.encode('utf-8')
+            values_list.append({'name': name, 'datas': base64.b64encode(content), 'type': 'binary',
+                                'datas_fname': name, 'description': name, 'res_model': message_data['model'],
+                                'res_id': message_data['res_id']})
+        return values_list
 
     @api.model
     def _postcenter_posts_plainly(self):

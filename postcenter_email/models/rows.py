@@ -8,7 +8,7 @@ email, alone, is written the same way: without the ORM's read-back of the new ro
 
 It is only used where the model's ``create`` is known: ``plain_create`` tells whether every override of ``create``
 of the model comes from modules whose work the callers repeat (``base`` and ``mail`` for partners, ``mail`` for
-messages, ``fetchmail`` for emails);
+messages, ``fetchmail`` for emails, ``base`` for attachments);
 with any other module's override installed, or with a value this module does not write, the callers create the
 records through the ORM, one by one, as Odoo does.
 """
@@ -25,8 +25,14 @@ class NotPlain(Exception):
 
 def plain_create(model, known_modules):
     """Whether every ``create`` of ``model``'s class comes from ``known_modules`` or from the ORM itself."""
+    return plain_method(model, 'create', known_modules)
+
+
+def plain_method(model, name, known_modules):
+    """Whether every definition of the method ``name`` in ``model``'s class comes from ``known_modules`` or from the
+    ORM itself."""
     for cls in type(model).__mro__:
-        if 'create' in cls.__dict__ and cls is not models.BaseModel and \
+        if name in cls.__dict__ and cls is not models.BaseModel and \
                 getattr(cls, '_module', None) not in known_modules:
             return False
     return True

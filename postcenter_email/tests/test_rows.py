@@ -1,4 +1,5 @@
 """Records created together (``models/rows.py``) hold what ``create`` would have written, column by column."""
+import base64
 from unittest.mock import patch
 
 from odoo import models
@@ -7,6 +8,7 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.postcenter_email.models import rows
 
 VOLATILE = {'id', 'create_date', 'write_date', 'date', 'message_id'}
+PNG = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')
 
 
 class TestRows(TransactionCase):
@@ -202,3 +204,68 @@ class TestRows(TransactionCase):
         self.assertEqual(assigned.user_id, self.env.user)
         self.assertTrue(assigned.assigned_date, "helpdesk_mgmt's create ran")
         self.assertEqual((other_module.number, as_user.number), ('T-2', 'T-3'))
+
+    def attachment_values(self, ticket, name, content):
+        return {'name': name, 'datas': base64.b64encode(content), 'type': 'binary', 'datas_fname': name,
+                'description': name, 'res_model': 'helpdesk.ticket', 'res_id': ticket.id}
+
+    def test_attachments_written_as_rows_are_those_create_makes(self):
+        """Every column of ``create``'s (content type, size, checksum, index, the file, the record's name), the
+        content read back, in order."""
+        ticket = self.env['helpdesk.ticket'].create({'name': 'Adjuntos', 'description': 'x'})
+        Attachment = self.env['ir.attachment']
+        by_orm = Attachment.create(self.attachment_values(ticket, 'notas.txt', b'Hola, adjunto las notas.'))
+        with patch.object(models.BaseModel, 'create', side_effect=AssertionError('through the ORM')):
+            by_rows = Attachment._postcenter_create_rows([
+                self.attachment_values(ticket, 'notas.txt', b'Hola, adjunto las notas.'),
+                self.attachment_values(ticket, 'foto.png', PNG)])
+        self.assertEqual(len(by_rows), 2)
+        self.assertLess(by_rows[0].id, by_rows[1].id, 'in order')
+        self.assertEqual(self.row('ir_attachment', by_rows[0].id), self.row('ir_attachment', by_orm.id))
+        self.assertEqual(by_rows[0].index_content, 'Hola, adjunto las notas.')
+        self.assertTrue(by_rows[1].store_fname, 'in the filestore')
+        self.assertEqual((by_rows[1].mimetype, by_rows[1].file_size, by_rows[1].res_name),
+                         ('image/png', len(PNG), ticket.display_name))
+        by_rows.invalidate_cache()
+        self.assertEqual(base64.b64decode(by_rows[1].datas), PNG, 'the content read back from its file')
+
+    def test_attachments_go_through_create_when_rows_would_not_be_create(self):
+        """Another module's ``create`` or ``datas`` inverse, another user, an empty content: None, nothing
+        written, for the ORM to create them."""
+        ticket = self.env['helpdesk.ticket'].create({'name': 'Adjuntos', 'description': 'x'})
+        Attachment = self.env['ir.attachment']
+        values = [self.attachment_values(ticket, 'a.txt', b'contenido')]
+        self.env.cr.execute('SELECT count(*) FROM ir_attachment')
+        count = self.env.cr.fetchone()[0]
+        with patch.object(rows, 'plain_create', return_value=False):
+            self.assertIsNone(Attachment._postcenter_create_rows(values))
+        with patch.object(rows, 'plain_method', return_value=False):
+            self.assertIsNone(Attachment._postcenter_create_rows(values))
+        user = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Agente', 'login': 'pc_rows_agent', 'email': 'agente@x.example',
+            'groups_id': [(6, 0, [self.env.ref('helpdesk_mgmt.group_helpdesk_user').id])]})
+        self.assertIsNone(Attachment.sudo(user)._postcenter_create_rows(values))
+        self.assertIsNone(Attachment._postcenter_create_rows(
+            values + [self.attachment_values(ticket, 'vacio.txt', b'')]))
+        self.env.cr.execute('SELECT count(*) FROM ir_attachment')
+        self.assertEqual(self.env.cr.fetchone()[0], count)
+
+    def test_an_incoming_emails_attachments_are_rows_but_inline_images(self):
+        """An email the addon receives: its attachments as rows, after those given by id; with an inline image its
+        body refers to, Odoo's own path (it rewrites the body); any other message, Odoo's own path."""
+        ticket = self.env['helpdesk.ticket'].create({'name': 'Adjuntos', 'description': 'x'})
+        given = self.env['ir.attachment'].create(self.attachment_values(ticket, 'dado.txt', b'dado por id'))
+        data = {'model': 'helpdesk.ticket', 'res_id': ticket.id, 'body': '<p>x</p>'}
+        incoming = ticket.with_context(postcenter_incoming=True)
+        with patch.object(models.BaseModel, 'create', side_effect=AssertionError('through the ORM')):
+            commands = incoming._message_post_process_attachments(
+                [('a.txt', 'texto'), ('b.png', PNG), ('nada.txt', None)], [given.id], dict(data))
+        created = self.env['ir.attachment'].browse([command[1] for command in commands[1:]])
+        self.assertEqual(commands[0], (4, given.id))
+        self.assertEqual(created.mapped('name'), ['a.txt', 'b.png'], 'in order, none for no content')
+        self.assertEqual(base64.b64decode(created[0].datas), b'texto')
+        for context, attachments in ((incoming, [('c.png', PNG, {'cid': 'img1'})]), (ticket, [('d.txt', b'd')])):
+            with patch.object(type(self.env['ir.attachment']), '_postcenter_create_rows',
+                              side_effect=AssertionError('as rows')):
+                commands = context._message_post_process_attachments(attachments, [], dict(data))
+            self.assertEqual(len(commands), 1)
