@@ -30,6 +30,19 @@ class MailMessage(models.Model):
         return super(MailMessage, message)._notify(force_send=force_send, send_after_commit=send_after_commit,
                                                    user_signature=user_signature)
 
+    @api.multi
+    def _invalidate_documents(self):
+        """Odoo empties the whole cache of a new message's record. Inside one of the addon's batches run as the
+        superuser (see ``_notify``), only what a new message changes of it is emptied
+        (``_postcenter_invalidate_threads``: its messages, followers' needs and what is computed from them), never
+        its row's columns: a reply's ticket is then not read again, whole, for its company and its account while
+        its followers are told."""
+        if self.env.uid == SUPERUSER_ID and self.env.context.get('postcenter_notify_later') is not None:
+            self._postcenter_invalidate_threads([{'model': message.model, 'res_id': message.res_id}
+                                                 for message in self])
+            return
+        super()._invalidate_documents()
+
     @api.model
     def invalidate_cache(self, fnames=None, ids=None):
         """Odoo's cache invalidation; the whole cache asked for at the end of ``_notify`` inside one of the addon's

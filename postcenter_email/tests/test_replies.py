@@ -247,6 +247,20 @@ class TestSendingExactlyOnce(ReplyCase):
         self.assertEqual((failing.state, failing.postcenter_attempts), ('exception', 0), "Odoo's own outcome")
         self.assertFalse(failing.scheduled_date)
 
+    def test_the_emails_of_tickets_are_told_apart_in_one_look_up(self):
+        """Which emails take the Email channel's path: those of a ticket of an account, whatever else is queued."""
+        Mail = self.env['mail.mail'].sudo()
+        other_ticket = self.env['helpdesk.ticket'].create({'name': 'Sin cuenta', 'description': 'x'})
+        partner = self.env['res.partner'].create({'name': 'Otra', 'email': 'otra@x.example'})
+        mails = Mail.browse()
+        for model, res_id in (('helpdesk.ticket', self.ticket.id), ('helpdesk.ticket', other_ticket.id),
+                              ('res.partner', partner.id), (False, False)):
+            mails |= Mail.create({'email_to': 'someone@example.com', 'subject': 'Hola', 'body_html': '<p>x</p>',
+                                  'model': model, 'res_id': res_id})
+        self.assertEqual(mails._postcenter_of_tickets(), mails[0])
+        self.assertEqual(mails._postcenter_of_tickets(), mails.filtered(lambda mail: mail._postcenter_ticket()))
+        self.assertEqual(Mail.browse()._postcenter_of_tickets(), Mail.browse())
+
 
 class TestSendingFailures(ReplyCase):
 
