@@ -46,6 +46,21 @@ class TestNotifyCache(TransactionCase):
         self.assertFalse(self.cached(self.bystander, 'name'))
         self.assertFalse(self.cached(self.elsewhere, 'body'))
 
+    def test_a_new_messages_ticket_keeps_its_row_cached_inside_a_batch_only(self):
+        """Odoo empties a new message's record whole (outside a batch, or as another user); inside a batch as the
+        superuser, its messages are emptied, its row is kept."""
+        batch = self.env(context=dict(self.env.context, postcenter_notify_later=[]))
+        for env in (self.env, self.env(user=self.agent.id, context=batch.context)):
+            ticket = self.ticket.with_env(env)
+            self.assertTrue(ticket.name)
+            self.first.with_env(env)._invalidate_documents()
+            self.assertFalse(self.cached(ticket, 'name'))
+        ticket = self.ticket.with_env(batch)
+        self.assertTrue(ticket.name and ticket.message_ids)
+        self.first.with_env(batch)._invalidate_documents()
+        self.assertTrue(self.cached(ticket, 'name'))
+        self.assertFalse(self.cached(ticket, 'message_ids'))
+
     def test_another_user_inside_a_batch_empties_the_whole_cache(self):
         env = self.env(user=self.agent.id, context=dict(self.env.context, postcenter_notify_later=[]))
         self.reply(env)

@@ -8,7 +8,8 @@ from odoo.tests.common import TransactionCase
 from odoo.addons.postcenter_email.models import rows
 
 VOLATILE = {'id', 'create_date', 'write_date', 'date', 'message_id'}
-PNG = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')
+PNG = base64.b64decode(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==')
 
 
 class TestRows(TransactionCase):
