@@ -150,7 +150,7 @@ class HelpdeskTicket(models.Model):
         """A new ticket for a customer's first email of a conversation."""
         found = self.env['postcenter.email.receipt']._important_keywords(account, parsed)
         settings = account._ingest_settings()
-        customer = partner.read(['name', 'email'])[0] if partner else {}  # the two columns, not the whole row
+        customer = partner._postcenter_name_and_email() if partner else {}
         values = {
             'name': (parsed.get('subject') or '').strip()[:500] or _('(No subject)'),
             'description': parsed.get('body'),

@@ -107,6 +107,16 @@ class ResPartner(models.Model):
         return {address: (partner_id, partner_id in agents) for address, partner_id in found.items()}
 
     @api.multi
+    def _postcenter_name_and_email(self):
+        """``{'name': ..., 'email': ...}`` of the partner: from the cache when both are there (a customer a batch
+        just created is), else the two columns read, not the whole row."""
+        self.ensure_one()
+        cache = self.env.cache
+        if all(cache.contains_value(self, self._fields[name]) for name in ('name', 'email')):
+            return {'name': self.name, 'email': self.email}
+        return self.read(['name', 'email'])[0]
+
+    @api.multi
     def _postcenter_is_agent(self):
         """Whether the partner is an active internal user (an agent), looked up for every email received (inside a
         fetched batch, known from the batch's look-up, ``_postcenter_known_customers``)."""

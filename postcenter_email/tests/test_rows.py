@@ -78,6 +78,25 @@ class TestRows(TransactionCase):
         self.assertEqual(together[1].name, 'carla@junto.example', 'no name: the address')
         self.assertEqual([partner.display_name for partner in together], ['Bea Batch', 'carla@junto.example'])
 
+    def test_a_new_customers_name_and_address_come_from_the_cache(self):
+        """A customer the batch just wrote as rows is in the cache: its name and address are taken from there; any
+        other partner's two columns are read, not its whole row."""
+        Partner = self.env['res.partner']
+        new = Partner._postcenter_insert_customers([('Eva Nueva', 'eva@nueva.example')])[0]
+        known = Partner.create({'name': 'Iris Conocida', 'email': 'iris@conocida.example'})
+        known.invalidate_cache(ids=known.ids)
+        reads = []
+        core_read = models.BaseModel._read_from_database
+
+        def read(records, field_names, inherited_field_names=[]):  # pylint: disable=dangerous-default-value
+            reads.append((records._name, sorted(field_names)))
+            return core_read(records, field_names, inherited_field_names)
+        with patch.object(models.BaseModel, '_read_from_database', autospec=True, side_effect=read):
+            self.assertEqual(new._postcenter_name_and_email(), {'name': 'Eva Nueva', 'email': 'eva@nueva.example'})
+            self.assertEqual(reads, [], 'nothing read')
+            self.assertEqual(known._postcenter_name_and_email()['email'], 'iris@conocida.example')
+        self.assertEqual(reads, [('res.partner', ['email', 'name'])])
+
     def test_customers_go_through_the_orm_when_another_module_creates_partners(self):
         self.assertTrue(rows.plain_create(self.env['res.partner'], {'base', 'mail'}))
         with patch.object(rows, 'plain_create', return_value=False):
