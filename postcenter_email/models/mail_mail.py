@@ -125,9 +125,11 @@ class MailMail(models.Model):
     def _postcenter_read_together(self):
         """Read the emails' rows and their messages' rows, for them all at once, into the cache: Odoo's ``_send``
         browses each email alone, so that each would read its own. (Their recipients and attachments are read by
-        ``_send`` in a context of its own for each email, in which a value read here would not be found.)"""
-        self.mapped('state')
-        self.mapped('mail_message_id').mapped('model')
+        ``_send`` in a context of its own for each email, in which a value read here would not be found.) The
+        emails this cursor does not see are left out, never an error."""
+        visible = self.browse(self.exists().ids)  # one its caller has not committed yet is sent in the caller's
+        visible.mapped('state')
+        visible.mapped('mail_message_id').mapped('model')
 
     @api.model
     def _postcenter_delete_sent(self, mail_ids):

@@ -160,6 +160,18 @@ class TestSentEmailsDeletedTogether(FollowedTicketCase):
         self.assertEqual(len([ids for name, ids, types in reads if name == 'res.partner' and
                               self.agent.partner_id.id in ids]), 1, 'the agent read once for both')
 
+    def test_emails_the_sending_cursor_does_not_see_are_left_to_the_caller(self):
+        """An email its caller has not committed yet is not seen by the sending's cursor: reading the batch's rows
+        together leaves it out, without an error (it is then sent in the caller's transaction)."""
+        Mail = self.env['mail.mail'].sudo()
+        mail = Mail.create({'email_to': 'someone@example.com', 'subject': 'Hola', 'body_html': '<p>x</p>'})
+        unseen = mail.id + 1000  # as another cursor sees a row not committed yet: not there
+        batch = Mail.browse([unseen, mail.id])
+        batch.invalidate_cache()
+        batch._postcenter_read_together()
+        self.assertTrue(self.env.cache.contains(mail, mail._fields['state']), 'the email it sees is read')
+        self.assertEqual(batch.exists(), mail)
+
     def test_an_email_whose_outcome_was_not_committed_is_kept(self):
         """The server accepted it, then the process died before the outcome was committed: the email stays marked
         as interrupted, for a person to check, and is not deleted with the batch's sent emails."""
