@@ -113,7 +113,7 @@ class MailMail(models.Model):
                 batch = Sending.browse(mail_ids)
                 batch._postcenter_read_together()
                 for sending in batch:
-                    self.browse(sending.id)._postcenter_send_once(session, connect_error, sent_to_delete, sending)
+                    self.browse(sending.id)._postcenter_send_once(sending, session, connect_error, sent_to_delete)
         finally:
             if session:
                 try:
@@ -181,7 +181,7 @@ class MailMail(models.Model):
         return ticket if ticket.email_account_id else self.env['helpdesk.ticket']
 
     @api.multi
-    def _postcenter_send_once(self, session, connect_error=None, sent_to_delete=None, sending=None):
+    def _postcenter_send_once(self, sending, session, connect_error, sent_to_delete):
         """Send one email at most once, even if this process dies in the middle.
 
         First the email is marked, in a transaction of its own that is committed, as interrupted (state
@@ -191,13 +191,9 @@ class MailMail(models.Model):
         once that returns (``_postcenter_after_send``). An email not visible to other transactions yet (created in
         the caller's uncommitted transaction) or being written by one goes through Odoo's ``_send`` in the
         caller's transaction, with Odoo's own guard. ``sending``: this email in the environment of its batch's
-        sending (``_postcenter_sending_env``), else on a cursor of its own. ``sent_to_delete``: a ``SentToDelete``
-        that takes the emails sent on that cursor that Odoo deletes once sent, deleted by the caller after its
-        batch."""
+        sending (``_postcenter_sending_env``). ``sent_to_delete``: a ``SentToDelete`` that takes the emails sent on
+        that cursor that Odoo deletes once sent, deleted by the caller after its batch."""
         self.ensure_one()
-        if sending is None:
-            with self._postcenter_sending_env() as Sending:
-                return self._postcenter_send_once(session, connect_error, sent_to_delete, Sending.browse(self.id))
         claimed = sending._postcenter_claim()
         if claimed is False:  # sent, failed or being sent by someone else meanwhile
             return
@@ -207,9 +203,8 @@ class MailMail(models.Model):
         sending.env.cr.execute(
             "UPDATE mail_mail SET state = 'outgoing', postcenter_sending_since = NULL WHERE id = %s", (sending.id,))
         sending._postcenter_cache_as_claimed()
-        mail = sending.with_context(postcenter_delete_later=sent_to_delete) if sent_to_delete is not None else sending
         try:
-            mail._postcenter_deliver(session, connect_error)
+            sending.with_context(postcenter_delete_later=sent_to_delete)._postcenter_deliver(session, connect_error)
         except Exception:
             sending.env.cr.rollback()
             raise
