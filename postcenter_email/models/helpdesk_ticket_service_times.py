@@ -9,6 +9,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..services import sla
+from . import rows
 
 _logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class HelpdeskTicket(models.Model):
         emails are queued and their messages noted in ``notified``, to be sent once the batch is committed. If
         that write fails (a closing check of another module refused one of them), each ticket is closed on its own
         (``_postcenter_autoclose``), so one ticket's failure never stops the others. Returns how many were closed."""
-        tickets = self.browse(ids).filtered(lambda ticket: not ticket.stage_id.closed)
+        tickets = rows.read_rows(self.browse(ids)).filtered(lambda ticket: not ticket.stage_id.closed)
         if not tickets:
             return 0
         queued = []

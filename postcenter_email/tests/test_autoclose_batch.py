@@ -199,6 +199,36 @@ class TestAutoCloseBatch(ChannelCase):
         self.assertLessEqual(at_once, 3)
         self.assertGreaterEqual(one_by_one, at_once + 3, 'each render read its own customer')
 
+    def test_a_batchs_stage_email_recipients_are_checked_to_exist_in_one_query(self):
+        statements = []
+        original = sql_db.Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=None):
+            statements.append(str(query))
+            return original(cr, query, params, log_exceptions)
+        by_cron, one_by_one = self.close_both_ways(
+            'exist', around_cron=lambda: mock.patch.object(sql_db.Cursor, 'execute', execute))
+        self.assertEqual(by_cron, one_by_one)
+        self.assertEqual(len([query for query in statements if query == 'SELECT id FROM "res_partner" WHERE id IN %s']),
+                         1, 'the two stage emails\' customers: one look-up')
+
+    def test_recipients_rendered_together_are_those_of_each_record_alone(self):
+        """``partner_to`` of several records rendered together: each keeps its own partners, once each, without a
+        partner that does not exist, as when each is rendered alone (Odoo's path)."""
+        tickets = [ticket for name in ('ra', 'rb') for ticket in self.twins(self.account, name)]
+        gone = self.env['res.partner'].create({'name': 'Borrado'})
+        gone_id = gone.id
+        gone.unlink()
+        partner_to = '${object.partner_id.id},%d,,${object.partner_id.id},%d' % (gone_id, self.agent.partner_id.id)
+        template = self.done.mail_template_id.copy({'partner_to': partner_to})
+        template.copy({'partner_to': False}).generate_email([ticket.id for ticket in tickets])  # nothing to check
+        together = template.generate_email([ticket.id for ticket in tickets], fields=['partner_to'])
+        for ticket in tickets:
+            alone = template.generate_email(ticket.id, fields=['partner_to'])
+            self.assertEqual(sorted(together[ticket.id]['partner_ids']), sorted(alone['partner_ids']))
+            self.assertEqual(len(set(together[ticket.id]['partner_ids'])), len(together[ticket.id]['partner_ids']))
+            self.assertEqual(sorted(alone['partner_ids']), sorted([ticket.partner_id.id, self.agent.partner_id.id]))
+
     def test_a_batch_that_another_module_refuses_is_closed_ticket_by_ticket(self):
         plain = self.twins(self.account, 'plain')
         Ticket = type(self.env['helpdesk.ticket'])

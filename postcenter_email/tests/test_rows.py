@@ -97,6 +97,42 @@ class TestRows(TransactionCase):
             self.assertEqual(known._postcenter_name_and_email()['email'], 'iris@conocida.example')
         self.assertEqual(reads, [('res.partner', ['email', 'name'])])
 
+    def test_rows_read_together_are_what_odoos_prefetch_reads(self):
+        """``read_rows`` puts in the cache the columns Odoo's prefetch reads when a field is first read, with the
+        same values, in one statement and without ``read``; a column of a group the user is not in is left out."""
+        Ticket = self.env['helpdesk.ticket']
+        tickets = Ticket.create({'name': 'Uno', 'description': '<p>a</p>'}) | \
+            Ticket.create({'name': 'Dos', 'description': '<p>b</p>'})
+        cache = self.env.cache
+
+        def cached(records):
+            return {(record.id, field.name): cache.get(record, field) for record in records
+                    for field in records._fields.values() if cache.contains_value(record, field)}
+        tickets.invalidate_cache()
+        tickets.mapped('stage_id')  # Odoo's prefetch, through read()
+        prefetched = cached(tickets)
+        tickets.invalidate_cache()
+        statements = self.env.cr.sql_log_count
+        with patch.object(models.BaseModel, 'read', side_effect=AssertionError('read builds dictionaries')):
+            self.assertEqual(rows.read_rows(tickets), tickets)
+        self.assertEqual(self.env.cr.sql_log_count - statements, 1)
+        self.assertEqual(cached(tickets), prefetched)
+        self.assertIn((tickets[0].id, 'description'), prefetched)
+        self.assertEqual(tickets.mapped('name'), ['Uno', 'Dos'])
+
+        partner = self.env['res.partner'].create({'name': 'Ana'})
+        user = self.env['res.users'].with_context(no_reset_password=True).create({
+            'name': 'Sin grupos', 'login': 'pc_rows_reader',
+            'groups_id': [(6, 0, [self.env.ref('base.group_user').id])]})
+        grouped = [name for name, field in partner._fields.items() if field.store and field.prefetch and field.groups
+                   and not partner.sudo(user).user_has_groups(field.groups)]
+        self.assertTrue(grouped, 'res.partner has columns of groups an employee is not in')
+        reader = partner.sudo(user)
+        reader.invalidate_cache()
+        rows.read_rows(reader)
+        self.assertFalse([name for name in grouped if cache.contains_value(reader, partner._fields[name])])
+        self.assertTrue(cache.contains_value(reader, partner._fields['name']))
+
     def test_customers_go_through_the_orm_when_another_module_creates_partners(self):
         self.assertTrue(rows.plain_create(self.env['res.partner'], {'base', 'mail'}))
         with patch.object(rows, 'plain_create', return_value=False):
