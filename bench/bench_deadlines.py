@@ -50,6 +50,7 @@ Results: printed, and written as JSON to ``test-artifacts/bench/deadlines.json``
 """
 import argparse
 import datetime
+import gc
 import json
 import os
 import platform
@@ -296,6 +297,9 @@ def reset_autoclose(env, before):
 # ----------------------------------------------------------------------------
 
 def timed(odoo, registry, function, *args):
+    """Seconds of one run of ``function``. The garbage of the runs before it is collected first, so that no run
+    pays for another's (a full scan leaves hundreds of thousands of objects to Python's collector)."""
+    gc.collect()
     with environment(odoo, registry) as env:
         started = time.perf_counter()
         result = function(env, *args)
