@@ -1,11 +1,11 @@
 import re
-from collections import defaultdict
 
 from odoo import api, models
 
 from odoo.addons.mail.models import mail_template as core
 
 from ..services import templates
+from . import rows
 
 # what a template reaches the record's related records by: ${object.partner_id.lang}
 OBJECT_FIELD = re.compile(r'\bobject\.(\w+)')
@@ -102,7 +102,5 @@ class MailTemplate(models.Model):
             if field is None or field.type != 'many2one':
                 continue
             related = records.mapped(name)
-            column = next((key for key, other in related._fields.items() if other.prefetch), None)
-            if related and column:  # one record's value read with all of them in its prefetch: one read
-                prefetch = defaultdict(set, {related._name: set(related.ids)})
-                related[:1].with_prefetch(prefetch)[column]  # pylint: disable=expression-not-assigned
+            if related:  # their rows, in one read
+                rows.read_rows(related)

@@ -99,11 +99,15 @@ def read_rows(records):
     """Read the rows of ``records`` into the cache at once, as Odoo's prefetch reads them when one of their fields
     is first read (the same columns: those it prefetches, less those of groups the user is not in and those to be
     recomputed), without the dictionary of every value of every record that ``read`` builds for the prefetch,
-    which drops it. The access checks of ``read`` are made."""
-    records.check_access_rights('read')
+    which drops it. The access checks of ``read`` are made. When a module overrides ``read`` or
+    ``_read_from_database`` of the model, the rows are read through ``read``, as the prefetch reads them."""
     names = [name for name, field in records._fields.items() if field.prefetch and field.store
              if not (field.groups and not records.user_has_groups(field.groups))
              if not (field.compute and records.env.field_todo(field))]
+    if not (plain_method(records, 'read', ()) and plain_method(records, '_read_from_database', ())):
+        records.read(names, load='_classic_write')
+        return records
+    records.check_access_rights('read')
     records._read_from_database(names)
     return records
 

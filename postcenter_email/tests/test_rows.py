@@ -120,6 +120,19 @@ class TestRows(TransactionCase):
         self.assertIn((tickets[0].id, 'description'), prefetched)
         self.assertEqual(tickets.mapped('name'), ['Uno', 'Dos'])
 
+        reads = []
+        core_read = models.BaseModel.read
+
+        def read(records, fields=None, load='_classic_read'):
+            reads.append((records._name, sorted(fields), load))
+            return core_read(records, fields, load)
+        tickets.invalidate_cache()
+        with patch.object(rows, 'plain_method', return_value=False), \
+                patch.object(models.BaseModel, 'read', autospec=True, side_effect=read):
+            rows.read_rows(tickets)  # as when another module overrides read: through it
+        self.assertEqual(reads, [('helpdesk.ticket', sorted({name for _id, name in prefetched}), '_classic_write')])
+        self.assertEqual(cached(tickets), prefetched)
+
         partner = self.env['res.partner'].create({'name': 'Ana'})
         user = self.env['res.users'].with_context(no_reset_password=True).create({
             'name': 'Sin grupos', 'login': 'pc_rows_reader',
