@@ -35,9 +35,11 @@ class MailTemplate(models.Model):
         """Odoo's recipients, with the partners of every record's ``partner_to`` checked to exist in one query for
         all the records rendered together (Odoo checks them with a query per record). Each record keeps its own
         partners that exist, once each (by id; Odoo's order is the database's, and the email's recipients are a
-        set); the rest is Odoo's (``super``), which then finds no ``partner_to`` left to check."""
+        set); the rest is Odoo's (``super``), which then finds no ``partner_to`` left to check. With another
+        module's override of this method, each record is checked on its own, as Odoo does."""
         if len(results) < 2 or self.use_default_to or self._context.get('tpl_force_default_to') \
-                or self._context.get('tpl_partners_only'):
+                or self._context.get('tpl_partners_only') \
+                or not rows.plain_method(self, 'generate_recipients', {'mail', 'postcenter_email'}):
             return super().generate_recipients(results, res_ids)
         wanted = {}
         for res_id, values in results.items():

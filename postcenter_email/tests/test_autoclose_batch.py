@@ -223,7 +223,19 @@ class TestAutoCloseBatch(ChannelCase):
         template = self.done.mail_template_id.copy({'partner_to': partner_to})
         template.copy({'partner_to': False}).generate_email([ticket.id for ticket in tickets])  # nothing to check
         together = template.generate_email([ticket.id for ticket in tickets], fields=['partner_to'])
+        statements = []
+        original = sql_db.Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=None):
+            statements.append(str(query))
+            return original(cr, query, params, log_exceptions)
+        with mock.patch.object(sql_db.Cursor, 'execute', execute), \
+                mock.patch.object(batch_rows, 'plain_method', return_value=False):
+            overridden = template.generate_email([ticket.id for ticket in tickets], fields=['partner_to'])
+        self.assertEqual(statements.count('SELECT id FROM "res_partner" WHERE id IN %s'), len(tickets),
+                         "another module's override: each record checked on its own, as Odoo does")
         for ticket in tickets:
+            self.assertEqual(sorted(overridden[ticket.id]['partner_ids']), sorted(together[ticket.id]['partner_ids']))
             alone = template.generate_email(ticket.id, fields=['partner_to'])
             self.assertEqual(sorted(together[ticket.id]['partner_ids']), sorted(alone['partner_ids']))
             self.assertEqual(len(set(together[ticket.id]['partner_ids'])), len(together[ticket.id]['partner_ids']))
