@@ -291,15 +291,28 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _postcenter_by_number(self, account, subject):
         """The ticket of ``account`` whose number (e.g. HT00042) the subject quotes, if any."""
-        # plain SQL: it runs for every email that continues no conversation; the same sequence as
-        # ``sudo().search([('code', '=', ...)], limit=1)`` (ir.sequence is ordered by name)
-        self.env.cr.execute("SELECT prefix FROM ir_sequence WHERE code = 'helpdesk.ticket.sequence' AND active "
-                            "ORDER BY name, id LIMIT 1")
-        row = self.env.cr.fetchone()
-        numbers = conversation.ticket_numbers(subject, row[0] if row else None)
+        numbers = conversation.ticket_numbers(subject, self._postcenter_number_prefix())
         if not numbers:
             return self.browse()
         return self.search([('number', 'in', numbers), ('email_account_id', '=', account.id)], limit=1)
+
+    @api.model
+    def _postcenter_number_prefix(self):
+        """The ticket sequence's prefix, which a subject quoting a ticket's number starts with. Plain SQL: it is
+        needed for every email that continues no conversation; the same sequence as ``sudo().search([('code', '=',
+        ...)], limit=1)`` (ir.sequence is ordered by name). Looked up once per fetched batch
+        (``postcenter_settings``): a batch is one transaction, which sees the same rows all along."""
+        batch = self.env.context.get('postcenter_settings')
+        key = ('helpdesk.ticket', 'prefix')
+        if batch is not None and key in batch:
+            return batch[key]
+        self.env.cr.execute("SELECT prefix FROM ir_sequence WHERE code = 'helpdesk.ticket.sequence' AND active "
+                            "ORDER BY name, id LIMIT 1")
+        row = self.env.cr.fetchone()
+        prefix = row[0] if row else None
+        if batch is not None:
+            batch[key] = prefix
+        return prefix
 
     @api.multi
     def _note_bounce(self, message):

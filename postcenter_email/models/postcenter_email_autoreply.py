@@ -92,11 +92,7 @@ class PostcenterEmailAutoreply(models.Model):
     def _on_received(self, account, ticket, message, opened, now, reason):
         """Answer an incoming email of ``ticket`` with the replies that apply (one email at most); ``reason``
         says why the email looks machine-written (``automatic.automatic_reason``), if it does."""
-        # plain SQL: this runs for every email received, and usually finds nothing switched on
-        self.env.cr.execute("""
-            SELECT id, kind FROM postcenter_email_autoreply WHERE account_id = %s AND active AND kind IN %s""",
-                            (account.id, autoreply.ON_MESSAGE))
-        replies = {kind: self.browse(reply_id) for reply_id, kind in self.env.cr.fetchall()}
+        replies = {kind: self.browse(reply_id) for kind, reply_id in self._postcenter_switched_on(account).items()}
         if not replies:
             return []
         recipient = ticket.partner_id.email
@@ -116,6 +112,24 @@ class PostcenterEmailAutoreply(models.Model):
         if kinds:
             ticket._postcenter_send_automatic([replies[kind]._text_for(ticket) for kind in kinds])
         return kinds
+
+    @api.model
+    def _postcenter_switched_on(self, account):
+        """``{kind: reply id}`` of the account's replies to an incoming email that are switched on. Plain SQL: this
+        runs for every email received, and usually finds nothing switched on. Looked up once per fetched batch
+        (``postcenter_settings``): a batch is one transaction, which sees the same rows all along, and storing
+        emails never changes these replies."""
+        batch = self.env.context.get('postcenter_settings')
+        key = ('postcenter.email.autoreply', account.id)
+        if batch is not None and key in batch:
+            return batch[key]
+        self.env.cr.execute("""
+            SELECT id, kind FROM postcenter_email_autoreply WHERE account_id = %s AND active AND kind IN %s""",
+                            (account.id, autoreply.ON_MESSAGE))
+        found = {kind: reply_id for reply_id, kind in self.env.cr.fetchall()}
+        if batch is not None:
+            batch[key] = found
+        return found
 
     @api.model
     def _on_closed(self, ticket, kind, now):

@@ -70,17 +70,17 @@ def insert(model, values_list, in_cache=False):
         links.append(row_links)
         lines.append(row_lines)
     cr = model.env.cr
-    cr.execute('SELECT nextval(%s) FROM generate_series(1, %s)', (model._sequence, len(rows)))
-    ids = [row[0] for row in cr.fetchall()]
     log = ['create_uid', 'write_uid', 'create_date', 'write_date'] if model._log_access else []
-    placeholders = '(%s)' % ', '.join(['%s'] * (1 + len(names)) + (
+    # the ids drawn from the table's sequence row by row, in the order of the rows, returned in that order
+    placeholders = '(%s)' % ', '.join(["nextval('%s')" % model._sequence] + ['%s'] * len(names) + (
         ['%s', '%s', "(now() at time zone 'UTC')", "(now() at time zone 'UTC')"] if log else []))
     params = []
-    for record_id, row in zip(ids, rows):
-        params.extend([record_id] + row + ([model.env.uid, model.env.uid] if log else []))
-    cr.execute('INSERT INTO "%s" (%s) VALUES %s' % (
+    for row in rows:
+        params.extend(row + ([model.env.uid, model.env.uid] if log else []))
+    cr.execute('INSERT INTO "%s" (%s) VALUES %s RETURNING id' % (
         model._table, ', '.join('"%s"' % name for name in ['id'] + names + log),
         ', '.join([placeholders] * len(rows))), params)
+    ids = [row[0] for row in cr.fetchall()]
     records = model.browse(ids)
     _write_links(model, ids, links)
     _write_lines(model, ids, lines)

@@ -5,6 +5,8 @@
 import base64
 from unittest import mock
 
+from odoo import sql_db
+
 from .common import DovecotControl, IngestCase, Mailbox, make_email, reply_to, second_imap_user
 
 
@@ -137,6 +139,31 @@ class TestNewMail(IngestCase):
         by_hand = Ticket.create({'name': 'a mano', 'description': 'x'})
         self.assertEqual(by_hand.number, sequence.get_next_char(first + 3))
         self.assertEqual(by_hand.stage_id, tickets[0].stage_id)
+
+    def test_a_batch_looks_up_the_number_prefix_and_the_replies_switched_on_once(self):
+        """One fetched batch (one transaction) reads the ticket sequence's prefix and the account's automatic
+        replies switched on once; each email is still threaded by the number its subject quotes and answered."""
+        self.mailbox.append(make_email(subject='primero', sender='uno@nuevo.cl'))
+        self.fetch()
+        ticket = self.tickets()
+        self.account.autoreply_ids.filtered(lambda r: r.kind == 'ticket_created').write(
+            {'text_1': 'Recibido.', 'active': True})
+        self.mailbox.append(make_email(subject='Sobre %s' % ticket.number, sender='uno@nuevo.cl'),
+                            *[make_email(subject='nuevo %d' % n, sender='otro%d@nuevo.cl' % n) for n in range(2)])
+        statements = []
+        original = sql_db.Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=None):
+            statements.append(str(query))
+            return original(cr, query, params, log_exceptions)
+        with mock.patch.object(sql_db.Cursor, 'execute', execute):
+            self.fetch()
+        self.assertEqual(len([q for q in statements if 'SELECT prefix FROM ir_sequence' in q]), 1)
+        self.assertEqual(len([q for q in statements if 'FROM postcenter_email_autoreply WHERE account_id' in q]), 1)
+        self.assertEqual(len(self.tickets()), 3)
+        self.assertEqual(len(self.emails(ticket)), 2, 'threaded by its number')
+        answered = self.env['postcenter.email.autoreply.log'].search([('kind', '=', 'ticket_created')])
+        self.assertEqual(sorted(answered.mapped('ticket_id.name')), ['nuevo 0', 'nuevo 1'], 'each new ticket answered')
 
     def test_the_sender_follows_the_ticket_with_the_subtypes_odoo_gives(self):
         """A customer follows their ticket with the external subtypes, an agent writing one with the default ones:

@@ -2,7 +2,7 @@
 import base64
 from unittest.mock import patch
 
-from odoo import models
+from odoo import models, sql_db
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.postcenter_email.models import rows
@@ -96,6 +96,21 @@ class TestRows(TransactionCase):
             self.assertEqual(reads, [], 'nothing read')
             self.assertEqual(known._postcenter_name_and_email()['email'], 'iris@conocida.example')
         self.assertEqual(reads, [('res.partner', ['email', 'name'])])
+
+    def test_rows_are_inserted_by_one_statement_that_returns_their_ids_in_order(self):
+        statements = []
+        original = sql_db.Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=None):
+            statements.append(str(query))
+            return original(cr, query, params, log_exceptions)
+        Partner = self.env['res.partner'].with_context(tracking_disable=True)
+        with patch.object(sql_db.Cursor, 'execute', execute):
+            partners = rows.insert(Partner, [{'name': name} for name in ('Uno', 'Dos', 'Tres')])
+        self.assertEqual(partners.mapped('name'), ['Uno', 'Dos', 'Tres'])
+        self.assertEqual(partners.ids, sorted(partners.ids), 'drawn from the sequence in the order of the rows')
+        self.assertEqual(len([q for q in statements if q.startswith('INSERT INTO "res_partner"')]), 1)
+        self.assertFalse([q for q in statements if 'nextval' in q and not q.startswith('INSERT')])
 
     def test_rows_read_together_are_what_odoos_prefetch_reads(self):
         """``read_rows`` puts in the cache the columns Odoo's prefetch reads when a field is first read, with the
