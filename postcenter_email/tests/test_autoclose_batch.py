@@ -84,8 +84,9 @@ class TestAutoCloseBatch(ChannelCase):
                 self.rows('mail_tracking_value', 'mail_message_id', message.id),
                 self.rows('mail_mail', 'mail_message_id', message.id)])
         text = repr(rows).replace(ticket.number, 'NUMBER').replace(ticket.name, 'NAME')
-        for value, name in names.items():
-            text = text.replace('[%s]' % value, '[%s]' % name).replace('(%s, ' % value, '(%s, ' % name)
+        for value, name in names.items():  # in lists of ids and of (partner, ...) tuples, never inside a body
+            for before in ('[%s]', '[(%s, ', ', (%s, '):
+                text = text.replace(before % value, before % name)
         return text
 
     def rows(self, table, column, value):
