@@ -206,17 +206,13 @@ class HelpdeskTicket(models.Model):
         """A new ticket's default stage and its number, as ``create`` gives them (helpdesk_mgmt's default stage;
         the next number of the ticket sequence ``ir.sequence.next_by_code`` picks for the company), with the stage
         and the sequence looked up once per fetched batch (``postcenter_settings``) rather than for every ticket."""
-        batch = self.env.context.get('postcenter_settings')
-        key = ('helpdesk.ticket', company_id)
-        found = batch.get(key) if batch is not None else None
-        if found is None:
-            company_id = company_id or self.env.user.company_id.id
-            found = (self.default_get(['stage_id']).get('stage_id'), self.env['ir.sequence'].search(
-                [('code', '=', 'helpdesk.ticket.sequence'), ('company_id', 'in', [company_id, False])],
-                order='company_id', limit=1))
-            if batch is not None:
-                batch[key] = found
-        stage_id, sequence = found
+        def stage_and_sequence():
+            company = company_id or self.env.user.company_id.id
+            return self.default_get(['stage_id']).get('stage_id'), self.env['ir.sequence'].search(
+                [('code', '=', 'helpdesk.ticket.sequence'), ('company_id', 'in', [company, False])],
+                order='company_id', limit=1)
+        stage_id, sequence = self.env['postcenter.email.account']._once_per_batch(
+            ('helpdesk.ticket', company_id), stage_and_sequence)
         values = {'stage_id': stage_id} if stage_id else {}
         if sequence:
             values['number'] = sequence._next()
@@ -302,17 +298,12 @@ class HelpdeskTicket(models.Model):
         needed for every email that continues no conversation; the same sequence as ``sudo().search([('code', '=',
         ...)], limit=1)`` (ir.sequence is ordered by name). Looked up once per fetched batch
         (``postcenter_settings``): a batch is one transaction, which sees the same rows all along."""
-        batch = self.env.context.get('postcenter_settings')
-        key = ('helpdesk.ticket', 'prefix')
-        if batch is not None and key in batch:
-            return batch[key]
-        self.env.cr.execute("SELECT prefix FROM ir_sequence WHERE code = 'helpdesk.ticket.sequence' AND active "
-                            "ORDER BY name, id LIMIT 1")
-        row = self.env.cr.fetchone()
-        prefix = row[0] if row else None
-        if batch is not None:
-            batch[key] = prefix
-        return prefix
+        def read_prefix():
+            self.env.cr.execute("SELECT prefix FROM ir_sequence WHERE code = 'helpdesk.ticket.sequence' AND active "
+                                "ORDER BY name, id LIMIT 1")
+            row = self.env.cr.fetchone()
+            return row[0] if row else None
+        return self.env['postcenter.email.account']._once_per_batch(('helpdesk.ticket', 'prefix'), read_prefix)
 
     @api.multi
     def _note_bounce(self, message):

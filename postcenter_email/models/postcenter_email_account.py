@@ -340,6 +340,18 @@ class PostcenterEmailAccount(models.Model):
         except ValueError:
             return default
 
+    @api.model
+    def _once_per_batch(self, key, compute):
+        """``compute()``, worked out once per fetched batch: inside one (``postcenter_settings``, a dict in the
+        context) the first value found for ``key`` is kept for the rest of it. A batch is one transaction, which
+        sees the same rows all along. Outside a batch, computed each time."""
+        batch = self.env.context.get('postcenter_settings')
+        if batch is None:
+            return compute()
+        if key not in batch:
+            batch[key] = compute()
+        return batch[key]
+
     @contextmanager
     def _own_env(self):
         """An environment on a cursor of our own, committed when the block ends without error.
@@ -363,16 +375,10 @@ class PostcenterEmailAccount(models.Model):
         ticket empties Odoo's whole record cache, and reading the account again cost more than the rest of a
         small email's bookkeeping."""
         self.ensure_one()
-        batch = self.env.context.get('postcenter_settings')
-        if batch is not None and self.id in batch:
-            return batch[self.id]
         account = self.sudo()
-        settings = IngestSettings(
+        return self._once_per_batch(self.id, lambda: IngestSettings(
             account.write_date, account.team_id.id, account.company_id.id, account.create_ignored, account.sla_time,
-            account.sla_unit, account.notify_mode, tuple(account.notify_recipient_ids.mapped('name')))
-        if batch is not None:
-            batch[self.id] = settings
-        return settings
+            account.sla_unit, account.notify_mode, tuple(account.notify_recipient_ids.mapped('name'))))
 
     @api.multi
     def _blocklist(self):

@@ -119,17 +119,12 @@ class PostcenterEmailAutoreply(models.Model):
         runs for every email received, and usually finds nothing switched on. Looked up once per fetched batch
         (``postcenter_settings``): a batch is one transaction, which sees the same rows all along, and storing
         emails never changes these replies."""
-        batch = self.env.context.get('postcenter_settings')
-        key = ('postcenter.email.autoreply', account.id)
-        if batch is not None and key in batch:
-            return batch[key]
-        self.env.cr.execute("""
-            SELECT id, kind FROM postcenter_email_autoreply WHERE account_id = %s AND active AND kind IN %s""",
-                            (account.id, autoreply.ON_MESSAGE))
-        found = {kind: reply_id for reply_id, kind in self.env.cr.fetchall()}
-        if batch is not None:
-            batch[key] = found
-        return found
+        def read_switched_on():
+            self.env.cr.execute("""
+                SELECT id, kind FROM postcenter_email_autoreply WHERE account_id = %s AND active AND kind IN %s""",
+                                (account.id, autoreply.ON_MESSAGE))
+            return {kind: reply_id for reply_id, kind in self.env.cr.fetchall()}
+        return account._once_per_batch(('postcenter.email.autoreply', account.id), read_switched_on)
 
     @api.model
     def _on_closed(self, ticket, kind, now):
