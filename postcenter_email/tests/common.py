@@ -20,7 +20,7 @@ from unittest import mock
 import imapclient
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.modules.registry import Registry
 from odoo.tests import common
 
@@ -281,6 +281,19 @@ def read_spool(folder):
                 message = email.message_from_bytes(handle.read(), policy=email.policy.default)
             found.append((mail_from, rcpt.split(','), message))
     return found
+
+
+@contextlib.contextmanager
+def recording_statements():
+    """The SQL statements run inside the block, as the list it yields (each query's text, without its parameters)."""
+    statements = []
+    original = sql_db.Cursor.execute
+
+    def execute(cr, query, params=None, log_exceptions=None):
+        statements.append(str(query))
+        return original(cr, query, params, log_exceptions)
+    with mock.patch.object(sql_db.Cursor, 'execute', execute):
+        yield statements
 
 
 @contextlib.contextmanager

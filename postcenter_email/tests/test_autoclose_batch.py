@@ -4,11 +4,9 @@ import contextlib
 import re
 from unittest import mock
 
-from odoo import sql_db
-
 from odoo.addons.postcenter_email.models import rows as batch_rows
 
-from .common import ChannelCase, make_email
+from .common import ChannelCase, make_email, recording_statements
 
 T0 = '2026-03-02 12:00:00'
 ANSWERED = '2026-03-02 12:10:00'
@@ -179,14 +177,8 @@ class TestAutoCloseBatch(ChannelCase):
 
     def partner_reads_of_the_cron(self, tickets):
         """How many times the cron reads customers' rows while it closes ``tickets`` (their caches emptied first)."""
-        statements = []
-        original = sql_db.Cursor.execute
-
-        def execute(cr, query, params=None, log_exceptions=None):
-            statements.append(str(query))
-            return original(cr, query, params, log_exceptions)
         self.env.clear()
-        with mock.patch.object(sql_db.Cursor, 'execute', execute), self.moment(LATER):
+        with recording_statements() as statements, self.moment(LATER):
             self.assertEqual(self.env['helpdesk.ticket']._cron_autoclose(now=LATER), len(tickets))
         return len([query for query in statements if query.startswith('SELECT "res_partner"."id" as "id",')])
 
@@ -201,16 +193,16 @@ class TestAutoCloseBatch(ChannelCase):
         self.assertGreaterEqual(one_by_one, at_once + 3, 'each render read its own customer')
 
     def test_a_batchs_stage_email_recipients_are_checked_to_exist_in_one_query(self):
-        statements = []
-        original = sql_db.Cursor.execute
+        recorded = []
 
-        def execute(cr, query, params=None, log_exceptions=None):
-            statements.append(str(query))
-            return original(cr, query, params, log_exceptions)
-        by_cron, one_by_one = self.close_both_ways(
-            'exist', around_cron=lambda: mock.patch.object(sql_db.Cursor, 'execute', execute))
+        @contextlib.contextmanager
+        def recording():
+            with recording_statements() as statements:
+                yield
+            recorded.extend(statements)
+        by_cron, one_by_one = self.close_both_ways('exist', around_cron=recording)
         self.assertEqual(by_cron, one_by_one)
-        self.assertEqual(len([query for query in statements if query == 'SELECT id FROM "res_partner" WHERE id IN %s']),
+        self.assertEqual(len([query for query in recorded if query == 'SELECT id FROM "res_partner" WHERE id IN %s']),
                          1, 'the two stage emails\' customers: one look-up')
 
     def test_recipients_rendered_together_are_those_of_each_record_alone(self):
@@ -224,13 +216,7 @@ class TestAutoCloseBatch(ChannelCase):
         template = self.done.mail_template_id.copy({'partner_to': partner_to})
         template.copy({'partner_to': False}).generate_email([ticket.id for ticket in tickets])  # nothing to check
         together = template.generate_email([ticket.id for ticket in tickets], fields=['partner_to'])
-        statements = []
-        original = sql_db.Cursor.execute
-
-        def execute(cr, query, params=None, log_exceptions=None):
-            statements.append(str(query))
-            return original(cr, query, params, log_exceptions)
-        with mock.patch.object(sql_db.Cursor, 'execute', execute), \
+        with recording_statements() as statements, \
                 mock.patch.object(batch_rows, 'plain_method', return_value=False):
             overridden = template.generate_email([ticket.id for ticket in tickets], fields=['partner_to'])
         self.assertEqual(statements.count('SELECT id FROM "res_partner" WHERE id IN %s'), len(tickets),

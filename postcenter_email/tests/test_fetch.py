@@ -5,9 +5,7 @@
 import base64
 from unittest import mock
 
-from odoo import sql_db
-
-from .common import DovecotControl, IngestCase, Mailbox, make_email, reply_to, second_imap_user
+from .common import DovecotControl, IngestCase, Mailbox, make_email, recording_statements, reply_to, second_imap_user
 
 
 def opening_fails(env, subject, error):
@@ -150,13 +148,7 @@ class TestNewMail(IngestCase):
             {'text_1': 'Recibido.', 'active': True})
         self.mailbox.append(make_email(subject='Sobre %s' % ticket.number, sender='uno@nuevo.cl'),
                             *[make_email(subject='nuevo %d' % n, sender='otro%d@nuevo.cl' % n) for n in range(2)])
-        statements = []
-        original = sql_db.Cursor.execute
-
-        def execute(cr, query, params=None, log_exceptions=None):
-            statements.append(str(query))
-            return original(cr, query, params, log_exceptions)
-        with mock.patch.object(sql_db.Cursor, 'execute', execute):
+        with recording_statements() as statements:
             self.fetch()
         self.assertEqual(len([q for q in statements if 'SELECT prefix FROM ir_sequence' in q]), 1)
         self.assertEqual(len([q for q in statements if 'FROM postcenter_email_autoreply WHERE account_id' in q]), 1)

@@ -2,10 +2,12 @@
 import base64
 from unittest.mock import patch
 
-from odoo import models, sql_db
+from odoo import models
 from odoo.tests.common import TransactionCase
 
 from odoo.addons.postcenter_email.models import rows
+
+from .common import recording_statements
 
 VOLATILE = {'id', 'create_date', 'write_date', 'date', 'message_id'}
 PNG = base64.b64decode(
@@ -98,14 +100,8 @@ class TestRows(TransactionCase):
         self.assertEqual(reads, [('res.partner', ['email', 'name'])])
 
     def test_rows_are_inserted_by_one_statement_that_returns_their_ids_in_order(self):
-        statements = []
-        original = sql_db.Cursor.execute
-
-        def execute(cr, query, params=None, log_exceptions=None):
-            statements.append(str(query))
-            return original(cr, query, params, log_exceptions)
         Partner = self.env['res.partner'].with_context(tracking_disable=True)
-        with patch.object(sql_db.Cursor, 'execute', execute):
+        with recording_statements() as statements:
             partners = rows.insert(Partner, [{'name': name} for name in ('Uno', 'Dos', 'Tres')])
         self.assertEqual(partners.mapped('name'), ['Uno', 'Dos', 'Tres'])
         self.assertEqual(partners.ids, sorted(partners.ids), 'drawn from the sequence in the order of the rows')
