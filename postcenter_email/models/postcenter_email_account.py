@@ -375,10 +375,14 @@ class PostcenterEmailAccount(models.Model):
         ticket empties Odoo's whole record cache, and reading the account again cost more than the rest of a
         small email's bookkeeping."""
         self.ensure_one()
-        account = self.sudo()
-        return self._once_per_batch(self.id, lambda: IngestSettings(
-            account.write_date, account.team_id.id, account.company_id.id, account.create_ignored, account.sla_time,
-            account.sla_unit, account.notify_mode, tuple(account.notify_recipient_ids.mapped('name'))))
+
+        def read_settings():
+            account = self.sudo()
+            return IngestSettings(
+                account.write_date, account.team_id.id, account.company_id.id, account.create_ignored,
+                account.sla_time, account.sla_unit, account.notify_mode,
+                tuple(account.notify_recipient_ids.mapped('name')))
+        return self._once_per_batch(self.id, read_settings)
 
     @api.multi
     def _blocklist(self):
